@@ -1,0 +1,140 @@
+// Package store defines the state model every verifyfn store implements: the
+// atomic operations the verification-code engine runs (issue and check a code),
+// request-rate limits, nonce claims and small durable records.
+//
+// The operations are shaped so that a networked store (Redis) can run each one
+// as a single server-side script, in one round trip, and an embedded store can
+// run each one under a lock. Consumers declare the subset they need as their own
+// interface; implementations live in sub-packages (memstore, ...).
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrUnavailable wraps every failure to reach or use the backing store. Callers
+// fail closed on it: no message is sent and no code is accepted.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Rate is a request-rate limit: at most Limit events per Per for Key.
+type Rate struct {
+	Key   string
+	Limit int
+	Per   time.Duration
+}
+
+// Window caps events for a destination within a fixed window that starts with
+// the first event: at most Max events per Period.
+type Window struct {
+	Period time.Duration
+	Max    int
+}
+
+// Guard refuses an issue while the durable counter Coll/Key has reached Max.
+type Guard struct {
+	Coll, Key string
+	Max       int64
+}
+
+// IssueOp asks the store to record a new code for CodeKey, after checking, in
+// this order and atomically: the rate limit, the guard, the destination's
+// cooldown, each send window. When every check passes it sets the cooldown, counts
+// the send in every window and stores the code record. A live record's attempt
+// count carries over to the new code (a resend never refills the guess budget);
+// a burned or expired record does not.
+type IssueOp struct {
+	Now         time.Time
+	Rate        *Rate // optional
+	LimitKey    string
+	Cooldown    time.Duration
+	Windows     []Window
+	Guard       *Guard // optional
+	CodeKey     string
+	Digest      []byte // keyed hash of the code; never the code
+	TTL         time.Duration
+	MaxAttempts int
+}
+
+// IssueStatus is the outcome of an IssueOp.
+type IssueStatus int
+
+// Issue outcomes.
+const (
+	Issued      IssueStatus = iota
+	RateLimited             // the Rate was exceeded
+	CoolingDown             // a send to this destination happened within the cooldown
+	WindowFull              // IssueResult.Window names the full window
+	GuardFull               // the guard counter reached its maximum
+)
+
+// IssueResult reports what an IssueOp did.
+type IssueResult struct {
+	Status     IssueStatus
+	Window     int           // index into IssueOp.Windows when Status is WindowFull
+	RetryAfter time.Duration // when refused: how long until the refusing limit frees
+	Attempts   int           // attempts carried over to the new code
+}
+
+// CheckOp asks the store to compare Digest with the live code of CodeKey and,
+// atomically: on a match delete the code and apply Ops (all or none: if an op's
+// precondition fails, nothing changes, the code stays live and the result is
+// Conflict); on a mismatch count the attempt and burn the code when the count
+// reaches MaxAttempts. Preconditions of Ops are evaluated before the digest,
+// so a conflict never costs an attempt.
+type CheckOp struct {
+	Now         time.Time
+	Rate        *Rate // optional
+	CodeKey     string
+	Digest      []byte
+	MaxAttempts int
+	Ops         []Op
+}
+
+// CheckStatus is the outcome of a CheckOp.
+type CheckStatus int
+
+// Check outcomes.
+const (
+	Passed       CheckStatus = iota
+	Mismatch                 // wrong code; attempts left
+	NoCode                   // no live code: never sent, expired, used or revoked
+	Exhausted                // the attempt cap is reached; the code is burned
+	CheckLimited             // the Rate was exceeded
+	Conflict                 // CheckResult.Op names the op whose precondition failed
+)
+
+// CheckResult reports what a CheckOp did.
+type CheckResult struct {
+	Status   CheckStatus
+	Attempts int // attempts counted on the code after this check
+	Op       int // index into CheckOp.Ops when Status is Conflict
+}
+
+// OpKind names a durable-record operation.
+type OpKind int
+
+// Record operations. Each states its precondition.
+const (
+	Insert       OpKind = iota // create Coll/Key; conflict if it exists
+	Put                        // create or replace Coll/Key
+	Incr                       // add 1 to the decimal counter Coll/Key; conflict if it is already >= Max (Max > 0)
+	Remove                     // delete Coll/Key; conflict if it does not exist
+	MustExist                  // no change; conflict if Coll/Key does not exist
+	MustNotExist               // no change; conflict if Coll/Key exists
+)
+
+// Op is one durable-record operation.
+type Op struct {
+	Kind      OpKind
+	Coll, Key string
+	Value     []byte
+	Max       int64
+}
+
+// Record is a durable record as listed: Seq orders records by first insertion.
+type Record struct {
+	Key   string
+	Value []byte
+	Seq   int64
+}
