@@ -152,11 +152,12 @@ type Scope struct {
 	Extra       string // e.g. an instance or space id
 }
 
-// keys returns the code key and the destination's limit key. Both share the
-// hash tag {account|destination} so one script can touch both on Redis Cluster.
+// keys returns the code key and the destination's limit key. Both carry the
+// account's hash tag (see store.Coll), so one script can touch them and the
+// account's records on Redis Cluster.
 func (s Scope) keys() (codeKey, limitKey string) {
-	tag := "{" + s.Account + "|" + s.Destination + "}"
-	return "code:" + tag + ":" + s.Family + "|" + s.Purpose + "|" + s.Extra, "limit:" + tag
+	tag := "{" + s.Account + "}:"
+	return tag + "code:" + s.Destination + "|" + s.Family + "|" + s.Purpose + "|" + s.Extra, tag + "limit:" + s.Destination
 }
 
 // SendRequest asks for a code to be issued and delivered.

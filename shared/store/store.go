@@ -80,8 +80,9 @@ type IssueResult struct {
 // atomically: on a match delete the code and apply Ops (all or none: if an op's
 // precondition fails, nothing changes, the code stays live and the result is
 // Conflict); on a mismatch count the attempt and burn the code when the count
-// reaches MaxAttempts. Preconditions of Ops are evaluated before the digest,
-// so a conflict never costs an attempt.
+// reaches MaxAttempts. Preconditions of Ops are evaluated first, whatever the
+// state of the code, so a conflict is always reported and never costs an
+// attempt.
 type CheckOp struct {
 	Now         time.Time
 	Rate        *Rate // optional
@@ -131,6 +132,12 @@ type Op struct {
 	Value     []byte
 	Max       int64
 }
+
+// Coll names an account's collection of durable records. Every key of one
+// account carries the hash tag {account}, so a networked store can run any
+// operation of that account (a code check and the records it writes) as one
+// script on one Redis Cluster slot.
+func Coll(account, name string) string { return "{" + account + "}:" + name }
 
 // Record is a durable record as listed: Seq orders records by first insertion.
 type Record struct {

@@ -173,6 +173,9 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 			return store.CheckResult{Status: store.CheckLimited}, nil
 		}
 	}
+	if i := s.precheck(op.Ops); i >= 0 {
+		return store.CheckResult{Status: store.Conflict, Op: i}, nil
+	}
 	rec := s.codes[op.CodeKey]
 	if rec != nil && !now.Before(rec.expires) {
 		delete(s.codes, op.CodeKey)
@@ -186,9 +189,6 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 	}
 	if rec.digest == nil {
 		return store.CheckResult{Status: store.NoCode, Attempts: rec.attempts}, nil
-	}
-	if i := s.precheck(op.Ops); i >= 0 {
-		return store.CheckResult{Status: store.Conflict, Op: i, Attempts: rec.attempts}, nil
 	}
 	if !hmac.Equal(rec.digest, op.Digest) {
 		rec.attempts++

@@ -1,0 +1,190 @@
+// Package app assembles verifyfn from a configuration: accounts, store,
+// verification-code engine, delivery and the API front doors. Functions and
+// the local binary call it from main; tests build the same stack with
+// injected time, randomness and senders.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/delivery"
+	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
+	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/services/domain"
+	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
+	"github.com/verifyfn/verifyfn/shared/services/smh"
+	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/store/memstore"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
+)
+
+// Options inject what tests and functions need to control. Zero fields take
+// production defaults.
+type Options struct {
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Rand     io.Reader
+	Sender   delivery.Sender    // default: the outbox file named in the config
+	Accounts *accounts.Registry // default: loaded from the config (or the development account)
+	Services map[string]bool    // serve only these services (default: all)
+	Store    Store              // default: a new embedded store
+}
+
+// Store is everything the services need from a store.
+type Store interface {
+	otp.Store
+	Allow(ctx context.Context, r store.Rate, now time.Time) (bool, error)
+	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
+	Get(ctx context.Context, coll, key string) ([]byte, bool, error)
+	List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error)
+	Apply(ctx context.Context, ops []store.Op) (int, error)
+}
+
+// App is an assembled verifyfn.
+type App struct {
+	Handler  http.Handler
+	Store    Store
+	Accounts *accounts.Registry
+	// DevAccount is true when the built-in development account is in use.
+	DevAccount bool
+	closers    []io.Closer
+}
+
+// New assembles verifyfn.
+func New(cfg config.Config, opt Options) (*App, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Rand == nil {
+		opt.Rand = rand.Reader
+	}
+	a := &App{}
+	reg := opt.Accounts
+	switch {
+	case reg != nil:
+	case cfg.AccountsFile != "":
+		r, err := accounts.Load(cfg.AccountsFile, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		reg = r
+	default:
+		reg, a.DevAccount = accounts.Dev(), true
+	}
+	a.Accounts = reg
+
+	key := cfg.CodeKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := io.ReadFull(rand.Reader, key); err != nil {
+			return nil, err
+		}
+		opt.Logger.Warn("VERIFYFN_CODE_KEY is not set: using a random key for this process only")
+	}
+
+	st := opt.Store
+	if st == nil {
+		st = memstore.New()
+	}
+	a.Store = st
+	engine, err := otp.New(st, otp.Config{
+		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
+		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	sender := opt.Sender
+	if sender == nil {
+		ob, err := outbox.Open(cfg.Outbox)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, ob)
+		sender = ob
+	}
+
+	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
+	var services []tcapi.Service
+	if want(intlpartnersmgt.Name) {
+		services = append(services, intlpartnersmgt.New(intlpartnersmgt.Config{
+			Engine: engine, Sender: sender, Now: opt.Now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
+		}))
+	}
+	if want(smh.Name) {
+		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now, CodeLength: cfg.SMHCodeLength}))
+	}
+	if want(domain.Name) {
+		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now}))
+	}
+	for i := range services {
+		services[i].RateLimit = cfg.RateLimit
+	}
+	tc, err := tcapi.New(tcapi.Config{
+		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+	}, services...)
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = tc
+	return a, nil
+}
+
+// Close releases files the app opened.
+func (a *App) Close() error {
+	var errs []error
+	for _, c := range a.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Serve listens on addr and serves h until ctx is cancelled, then shuts down
+// gracefully (in-flight requests get up to 10 s). ready, if not nil, receives
+// the bound address once listening.
+func Serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

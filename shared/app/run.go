@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/config"
+)
+
+// NewLogger returns the JSON logger every entry point uses.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// RunServer builds the app for cfg (only the named services when services is
+// not nil) and serves it on cfg.Addr until ctx ends. It refuses the built-in
+// development account on a non-loopback address. It returns a process exit
+// code and writes problems to stderr.
+func RunServer(ctx context.Context, cfg config.Config, services map[string]bool, stderr io.Writer) int {
+	logger := NewLogger(stderr, cfg.LogLevel)
+	if cfg.AccountsFile == "" && !config.Loopback(cfg.Addr) {
+		fmt.Fprintf(stderr, "verifyfn: refusing to serve the built-in development account on non-loopback address %s; set VERIFYFN_ACCOUNTS\n", cfg.Addr)
+		return 2
+	}
+	a, err := New(cfg, Options{Logger: logger, Services: services})
+	if err != nil {
+		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
+		logger.Info("listening", "addr", addr.String(), "outbox", cfg.Outbox, "store", cfg.Store)
+		if a.DevAccount {
+			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
+				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",
+				accounts.DevAccountID, accounts.DevSecretID, accounts.DevSecretKey, addr)
+		}
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
+		return 1
+	}
+	return 0
+}

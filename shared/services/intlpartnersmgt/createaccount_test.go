@@ -1,0 +1,197 @@
+package intlpartnersmgt_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
+	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/tcclient"
+)
+
+func accountParams(mail, code string) map[string]any {
+	return map[string]any{
+		"AccountType": "personal", "Mail": mail, "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
+		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": code,
+		"TradeOne": "1", "TradeTwo": "101", "CustomerName": "Acme Ltd", "Extended": "{}",
+	}
+}
+
+func createAccount(c *tcclient.Client, p map[string]any) (string, error) {
+	resp, err := c.Call(service, version, "CreateAccount", p)
+	if err != nil {
+		return "", err
+	}
+	var out struct{ Uin string }
+	if err := json.Unmarshal(resp, &out); err != nil {
+		return "", err
+	}
+	return out.Uin, nil
+}
+
+// fast keeps limits out of the way of flow tests.
+var fast = apitest.WithConfig(func(c *config.Config) {
+	c.Cooldown = time.Second
+	c.Windows = []store.Window{{Period: time.Hour, Max: 100}}
+})
+
+func TestCreateAccountFlow(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{})
+	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatal(err)
+	}
+	code := s.LastCode(t, "+85251234567")
+	uin, err := createAccount(c, accountParams("dev@example.com", code))
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	if len(uin) != 12 || strings.Trim(uin, "0123456789") != "" {
+		t.Fatalf("Uin %q is not a 12-digit number", uin)
+	}
+	if got := sdkCode(t, func() error { _, err := createAccount(c, accountParams("other@example.com", code)); return err }()); got != "FailedOperation.VerificationCodeIllegal" {
+		t.Fatalf("reusing the code: %q", got)
+	}
+	v, ok, _ := s.App.Store.Get(context.Background(), intlpartnersmgt.BoundColl(accounts.DevAccountID), "+85251234567")
+	if !ok || string(v) != "1" {
+		t.Fatalf("bound count = %q, want 1", v)
+	}
+	if strings.Contains(s.Logs(), "Passw0rd!") {
+		t.Fatal("the password reached the log")
+	}
+}
+
+func TestCreateAccountDocumentedErrors(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{})
+	with := func(k string, v any) map[string]any {
+		p := accountParams("x@example.com", "123456")
+		if v == nil {
+			delete(p, k)
+		} else {
+			p[k] = v
+		}
+		return p
+	}
+	cases := []struct {
+		name   string
+		params map[string]any
+		want   string
+	}{
+		{"no AccountType", with("AccountType", nil), "InvalidParameterValue.AccountTypeEmpty"},
+		{"bad AccountType", with("AccountType", "robot"), "InvalidParameter.AccountTypeContentIncorrect"},
+		{"no Mail", with("Mail", ""), "InvalidParameterValue.MailEmpty"},
+		{"bad Mail", with("Mail", "not-an-address"), "InvalidParameter.MailFormatIncorrect"},
+		{"no Password", with("Password", nil), "InvalidParameterValue.PasswordEmpty"},
+		{"short Password", with("Password", "Pa0!"), "InvalidParameter.PasswordFormatIncorrect"},
+		{"Password with a space", with("Password", "Passw0rd! x"), "InvalidParameter.PasswordFormatIncorrect"},
+		{"Password over 20", with("Password", "Passw0rd!Passw0rd!Pas"), "InvalidParameter.PasswordFormatIncorrect"},
+		{"Password without symbol", with("Password", "Passw0rdxx"), "InvalidParameter.PasswordContentIncorrect"},
+		{"Password without digit", with("Password", "Password!!"), "InvalidParameter.PasswordContentIncorrect"},
+		{"ConfirmPassword differs", with("ConfirmPassword", "Passw0rd?"), "InvalidParameter.ConfirmPasswordContentIncorrect"},
+		{"no CountryCode", with("CountryCode", nil), "InvalidParameterValue.CountryCodeEmpty"},
+		{"CountryCode letters", with("CountryCode", "hk"), "InvalidParameter.CountryCodeFormatIncorrect"},
+		{"CountryCode unknown", with("CountryCode", "999"), "InvalidParameter.CountryCodeContentIncorrect"},
+		{"CountryCode 86", with("CountryCode", "86"), "InvalidParameterValue.UnSupportArea"},
+		{"no PhoneNum", with("PhoneNum", nil), "InvalidParameterValue.PhoneNumEmpty"},
+		{"bad PhoneNum", with("PhoneNum", "12"), "InvalidParameter.PhoneNumFormatIncorrect"},
+		{"no Area", with("Area", nil), "InvalidParameterValue.AreaEmpty"},
+		{"Area of 3 letters", with("Area", "HKG"), "InvalidParameter.AreaFormatIncorrect"},
+		{"unknown Area", with("Area", "ZZ"), "InvalidParameter.AreaContentIncorrect"},
+		{"TradeTwo without TradeOne", with("TradeOne", nil), "InvalidParameterValue.TradeInfoEmpty"},
+		{"non-numeric trade", with("TradeTwo", "abc"), "FailedOperation.TradeInfoIncorrect"},
+		{"one-letter CustomerName", with("CustomerName", "A"), "InvalidParameterValue"},
+		{"VerifyCode of 5 digits", with("VerifyCode", "12345"), "FailedOperation.VerificationCodeIllegal"},
+		{"no code was sent", with("VerifyCode", "123456"), "FailedOperation.VerificationCodeIllegal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := createAccount(c, tc.params)
+			if got := sdkCode(t, err); got != tc.want {
+				t.Fatalf("code = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCreateAccountMailAndBindLimits(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{})
+	fresh := func() string {
+		s.Clock.Advance(2 * time.Second)
+		if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+			t.Fatal(err)
+		}
+		return s.LastCode(t, "+85251234567")
+	}
+	for i := range 5 {
+		if _, err := createAccount(c, accountParams("user"+strconv.Itoa(i)+"@example.com", fresh())); err != nil {
+			t.Fatalf("account %d: %v", i+1, err)
+		}
+	}
+	// Another number lets the mail check be seen on its own.
+	s.Clock.Advance(2 * time.Second)
+	sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "61234567"})
+	p := accountParams("USER0@example.com", s.LastCode(t, "+85261234567"))
+	p["PhoneNum"] = "61234567"
+	if _, err := createAccount(c, p); sdkCode(t, err) != "FailedOperation.MailIsRegistered" {
+		t.Fatalf("a registered mail: %v", err)
+	}
+	// The conflict did not consume the code: a fresh mail passes with it.
+	p["Mail"] = "new@example.com"
+	if _, err := createAccount(c, p); err != nil {
+		t.Fatalf("the code must survive a conflict: %v", err)
+	}
+	s.Clock.Advance(2 * time.Second)
+	if got := sdkCode(t, sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"})); got != "FailedOperation.PhoneBindUpper" {
+		t.Fatalf("SendVerifyCode to a number with 5 accounts: %q", got)
+	}
+}
+
+func TestCreateAccountSixthOnOneNumber(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{})
+	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatal(err)
+	}
+	code := s.LastCode(t, "+85251234567")
+	for range 5 {
+		s.App.Store.Apply(context.Background(), []store.Op{{Kind: store.Incr, Coll: intlpartnersmgt.BoundColl(accounts.DevAccountID), Key: "+85251234567"}})
+	}
+	if _, err := createAccount(c, accountParams("sixth@example.com", code)); sdkCode(t, err) != "FailedOperation.PhoneBindUpper" {
+		t.Fatalf("the 6th account: %v", err)
+	}
+}
+
+func TestCreateAccountConcurrentSameCode(t *testing.T) {
+	s := apitest.Start(t, fast, apitest.WithConfig(func(c *config.Config) { c.RateLimit = 1000 }))
+	c := s.Tencent(tcclient.Options{})
+	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatal(err)
+	}
+	code := s.LastCode(t, "+85251234567")
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if _, err := createAccount(c, accountParams("c"+strconv.Itoa(i)+"@example.com", code)); err == nil {
+				ok.Add(1)
+			} else if got := sdkCode(t, err); got != "FailedOperation.VerificationCodeIllegal" {
+				t.Errorf("code %q", got)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1 {
+		t.Fatalf("%d accounts created with one code, want 1", ok.Load())
+	}
+}

@@ -1,0 +1,149 @@
+// Package intlpartnersmgt implements the Tencent Cloud International partner
+// API (service intlpartnersmgt, version 2022-09-28) actions that send and
+// consume a registration verification code: SendVerifyCode, and CreateAccount
+// which consumes the code.
+package intlpartnersmgt
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/verifyfn/verifyfn/shared/apierr"
+	"github.com/verifyfn/verifyfn/shared/contact"
+	"github.com/verifyfn/verifyfn/shared/delivery"
+	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
+)
+
+// Service identity.
+const (
+	Name    = "intlpartnersmgt"
+	Version = "2022-09-28"
+)
+
+// Documented error codes of SendVerifyCode.
+var (
+	ErrPhoneBindUpper    = apierr.New("FailedOperation.PhoneBindUpper", "The number of registered accounts for the current mobile number has reached the maximum limit. Please change the phone number and try again.")
+	ErrSendLimit         = apierr.New("FailedOperation.SendVerifyCodeLimit", "Verification codes are sent too frequently. Please try again later.")
+	ErrSendLimit60       = apierr.New("FailedOperation.SendVerifyCodeLimit60", "The interval for sending SMS verification codes should be greater than 60 seconds. Please try again later.")
+	ErrInvalidValue      = apierr.New("InvalidParameterValue", "Invalid parameter value.")
+	ErrUnsupportedArea   = apierr.New("InvalidParameterValue.UnSupportArea", "The current region does not support creating a Tencent Cloud International account.")
+	ErrDeliveryFailed    = apierr.New("InternalError", "Failed to send the verification code. No code was left valid; please retry.")
+	errStoreUnavailable  = tcapi.ErrInternal
+	defaultUnsupportedCC = []int{7, 380, 86}
+)
+
+// Engine is what the service needs from the verification-code engine.
+type Engine interface {
+	Send(ctx context.Context, req otp.SendRequest) error
+	Check(ctx context.Context, req otp.CheckRequest) error
+}
+
+// Config wires the service.
+type Config struct {
+	Engine Engine
+	Sender delivery.Sender
+	Now    func() time.Time
+	// UnsupportedCountryCodes are refused with UnSupportArea (default 7, 380, 86).
+	UnsupportedCountryCodes []int
+	// MaxAccountsPerPhone bounds the accounts bound to one number (default 5).
+	MaxAccountsPerPhone int64
+}
+
+type svc struct {
+	cfg Config
+}
+
+// New returns the service definition for the Tencent front door.
+func New(cfg Config) tcapi.Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.UnsupportedCountryCodes == nil {
+		cfg.UnsupportedCountryCodes = defaultUnsupportedCC
+	}
+	if cfg.MaxAccountsPerPhone == 0 {
+		cfg.MaxAccountsPerPhone = 5
+	}
+	s := &svc{cfg: cfg}
+	return tcapi.Service{
+		Name:    Name,
+		Version: Version,
+		Actions: []tcapi.Action{
+			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
+			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
+		},
+	}
+}
+
+// BoundColl is the collection counting the accounts bound to each number of
+// an account (key: E.164 number, value: decimal count).
+func BoundColl(account string) string { return store.Coll(account, "bound") }
+
+// phone validates CountryCode and PhoneNum: both required; the country code
+// like "852" or "+852" and not an unsupported area; the number valid for that
+// country, in any common spelling.
+func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
+	cc, okc, err := req.String("CountryCode")
+	if err != nil || !okc || cc == "" {
+		return contact.Phone{}, ErrInvalidValue
+	}
+	num, okn, err := req.String("PhoneNum")
+	if err != nil || !okn || num == "" {
+		return contact.Phone{}, ErrInvalidValue
+	}
+	code, err := contact.ParseCountryCode(cc)
+	if err != nil {
+		return contact.Phone{}, ErrInvalidValue
+	}
+	if slices.Contains(s.cfg.UnsupportedCountryCodes, code) {
+		return contact.Phone{}, ErrUnsupportedArea
+	}
+	p, err := contact.ParsePhone(strconv.Itoa(code), num)
+	if err != nil {
+		return contact.Phone{}, ErrInvalidValue
+	}
+	return p, nil
+}
+
+func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, error) {
+	p, err := s.phone(req)
+	if err != nil {
+		return nil, err
+	}
+	req.Log(slog.Any("to", p))
+	account := req.Account.ID
+	msg := delivery.Message{
+		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
+		Action: req.Action, Purpose: "register", Account: account,
+	}
+	rate := req.Rate
+	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
+		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
+		Digits:  6,
+		Rate:    &rate,
+		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.E164(), Max: s.cfg.MaxAccountsPerPhone},
+		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
+	})
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.Is(err, otp.ErrCooldown):
+		return nil, ErrSendLimit60
+	case errors.Is(err, otp.ErrWindowFull):
+		return nil, ErrSendLimit
+	case errors.Is(err, otp.ErrGuardFull):
+		return nil, ErrPhoneBindUpper
+	case errors.Is(err, otp.ErrRateLimited):
+		return nil, tcapi.ErrRequestLimit
+	case errors.Is(err, otp.ErrDelivery):
+		return nil, ErrDeliveryFailed.Wrap(err)
+	default:
+		return nil, errStoreUnavailable.Wrap(err)
+	}
+}

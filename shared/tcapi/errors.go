@@ -1,0 +1,66 @@
+package tcapi
+
+import (
+	"fmt"
+
+	"github.com/verifyfn/verifyfn/shared/apierr"
+)
+
+// The Tencent Cloud API 3.0 common error codes that verifyfn answers with.
+const (
+	CodeInvalidAuthorization     = "AuthFailure.InvalidAuthorization"
+	CodeSecretIDNotFound         = "AuthFailure.SecretIdNotFound"
+	CodeSignatureExpire          = "AuthFailure.SignatureExpire"
+	CodeSignatureFailure         = "AuthFailure.SignatureFailure"
+	CodeTokenFailure             = "AuthFailure.TokenFailure"
+	CodeUnauthorizedOperation    = "AuthFailure.UnauthorizedOperation"
+	CodeInvalidAction            = "InvalidAction"
+	CodeNoSuchVersion            = "NoSuchVersion"
+	CodeMissingParameter         = "MissingParameter"
+	CodeInvalidParameter         = "InvalidParameter"
+	CodeInvalidParameterValue    = "InvalidParameterValue"
+	CodeUnknownParameter         = "UnknownParameter"
+	CodeUnsupportedProtocol      = "UnsupportedProtocol"
+	CodeRequestSizeLimitExceeded = "RequestSizeLimitExceeded"
+	CodeRequestLimitExceeded     = "RequestLimitExceeded"
+	CodeInternalError            = "InternalError"
+)
+
+// Common errors with fixed messages.
+var (
+	ErrInvalidAuthorization = apierr.New(CodeInvalidAuthorization, "The Authorization header is missing or malformed. Sign the request with TC3-HMAC-SHA256 or signature v1.")
+	ErrSecretIDNotFound     = apierr.New(CodeSecretIDNotFound, "The SecretId is not found, please ensure that your SecretId is correct.")
+	ErrSignatureExpire      = apierr.New(CodeSignatureExpire, "Signature expired. Timestamp and server time cannot differ by more than five minutes.")
+	ErrSignatureFailure     = apierr.New(CodeSignatureFailure, "The provided credentials could not be validated. Please check your signature is correct.")
+	ErrReplay               = apierr.New(CodeSignatureFailure, "The request was already received: its Nonce and Timestamp were used before.")
+	ErrTokenFailure         = apierr.New(CodeTokenFailure, "The token is invalid: this service does not issue temporary credentials.")
+	ErrUnauthorized         = apierr.New(CodeUnauthorizedOperation, "The credential is not authorized to perform this operation.")
+	ErrNotSubscribed        = apierr.New(CodeUnauthorizedOperation, "The account has not enabled this product.")
+	ErrInvalidAction        = apierr.New(CodeInvalidAction, "The action does not exist for this service.")
+	ErrNoSuchVersion        = apierr.New(CodeNoSuchVersion, "The API version does not exist for this service.")
+	ErrUnsupportedProtocol  = apierr.New(CodeUnsupportedProtocol, "HTTP(S) request protocol error; only GET and POST requests are supported.")
+	ErrRequestTooLarge      = apierr.New(CodeRequestSizeLimitExceeded, "The request size exceeds the limit (10 MB JSON, 1 MB form, 32 KB GET).")
+	ErrRequestLimit         = apierr.New(CodeRequestLimitExceeded, "The request rate exceeds the limit for this action. Please reduce the frequency of calls.")
+	ErrInternal             = apierr.New(CodeInternalError, "An internal error occurred. Retry the request; if it persists, contact the service operator with the RequestId.")
+	ErrMalformedJSON        = apierr.New(CodeInvalidParameter, "The request body is not a valid JSON object.")
+)
+
+// MissingParameter reports a required parameter that is absent.
+func MissingParameter(name string) *apierr.Error {
+	return apierr.New(CodeMissingParameter, fmt.Sprintf("The request is missing a required parameter `%s`.", name))
+}
+
+// InvalidParameter reports a parameter of the wrong type or form.
+func InvalidParameter(name string) *apierr.Error {
+	return apierr.New(CodeInvalidParameter, fmt.Sprintf("The parameter `%s` has an invalid type or format.", name))
+}
+
+// InvalidParameterValue reports a parameter whose value is not allowed.
+func InvalidParameterValue(name string) *apierr.Error {
+	return apierr.New(CodeInvalidParameterValue, fmt.Sprintf("The value of parameter `%s` is invalid.", name))
+}
+
+// UnknownParameter reports a parameter the action does not define.
+func UnknownParameter(name string) *apierr.Error {
+	return apierr.New(CodeUnknownParameter, fmt.Sprintf("The parameter `%s` is not defined for this action.", name))
+}
