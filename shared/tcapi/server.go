@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
@@ -98,6 +99,32 @@ type Server struct {
 	cfg      Config
 	services map[string]*service
 	byAction map[string][]*service
+	keys     keyCache
+}
+
+// keyCache keeps derived TC3 signing keys per SecretId, date and service.
+// Entries are only created after a request's signature verified, so unsigned
+// traffic cannot grow it; it is cleared when it passes maxKeys.
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string][]byte
+}
+
+const maxKeys = 4096
+
+func (c *keyCache) get(id string) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.keys[id]
+}
+
+func (c *keyCache) put(id string, key []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil || len(c.keys) >= maxKeys {
+		c.keys = make(map[string][]byte)
+	}
+	c.keys[id] = key
 }
 
 type service struct {
@@ -457,13 +484,22 @@ func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time
 		query = r.URL.RawQuery
 	}
 	payloadHash := tcauth.HashHex(payload)
-	secret := cred.Secret.Bytes()
+	// The cache is keyed by the secret's identity too, so a rotated secret
+	// never verifies with a stale key.
+	keyID := cred.ID + "\x00" + a.Date + "\x00" + a.Service + "\x00" + tcauth.HashHex(cred.Secret.Bytes())[:16]
+	key, cached := s.keys.get(keyID), true
+	if key == nil {
+		key, cached = tcauth.SigningKey(cred.Secret.Bytes(), a.Date, a.Service), false
+	}
 	canon := tcauth.CanonicalRequest(r.Method, query, a.SignedHeaders, header, true, payloadHash)
-	if tcauth.Verify(secret, a, ts, canon) != nil {
+	if tcauth.VerifyWithKey(key, a, ts, canon) != nil {
 		raw := tcauth.CanonicalRequest(r.Method, query, a.SignedHeaders, header, false, payloadHash)
-		if raw == canon || tcauth.Verify(secret, a, ts, raw) != nil {
+		if raw == canon || tcauth.VerifyWithKey(key, a, ts, raw) != nil {
 			return cred, svc, action, version, ErrSignatureFailure
 		}
+	}
+	if !cached {
+		s.keys.put(keyID, key)
 	}
 	if h.Get("X-TC-Token") != "" {
 		return cred, svc, action, version, ErrTokenFailure

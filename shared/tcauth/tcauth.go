@@ -135,17 +135,27 @@ func StringToSign(timestamp int64, scope, canonicalRequest string) string {
 	return Algorithm + "\n" + strconv.FormatInt(timestamp, 10) + "\n" + scope + "\n" + HashHex([]byte(canonicalRequest))
 }
 
-// Signature computes the TC3 signature bytes.
-func Signature(secretKey []byte, date, service, stringToSign string) []byte {
+// SigningKey derives the TC3 signing key for one secret, date and service.
+// It changes once a day, so servers may cache it.
+func SigningKey(secretKey []byte, date, service string) []byte {
 	k := hmacSum(sha256.New, append([]byte("TC3"), secretKey...), date)
 	k = hmacSum(sha256.New, k, service)
-	k = hmacSum(sha256.New, k, "tc3_request")
-	return hmacSum(sha256.New, k, stringToSign)
+	return hmacSum(sha256.New, k, "tc3_request")
+}
+
+// Signature computes the TC3 signature bytes.
+func Signature(secretKey []byte, date, service, stringToSign string) []byte {
+	return hmacSum(sha256.New, SigningKey(secretKey, date, service), stringToSign)
 }
 
 // Verify checks a TC3 signature in constant time.
 func Verify(secretKey []byte, a Authorization, timestamp int64, canonicalRequest string) error {
-	want := Signature(secretKey, a.Date, a.Service, StringToSign(timestamp, a.Scope(), canonicalRequest))
+	return VerifyWithKey(SigningKey(secretKey, a.Date, a.Service), a, timestamp, canonicalRequest)
+}
+
+// VerifyWithKey is Verify with a signing key from SigningKey.
+func VerifyWithKey(signingKey []byte, a Authorization, timestamp int64, canonicalRequest string) error {
+	want := hmacSum(sha256.New, signingKey, StringToSign(timestamp, a.Scope(), canonicalRequest))
 	if !hmac.Equal(want, a.Signature) {
 		return ErrMismatch
 	}
