@@ -107,24 +107,36 @@ type Server struct {
 // traffic cannot grow it; it is cleared when it passes maxKeys.
 type keyCache struct {
 	mu   sync.Mutex
-	keys map[string][]byte
+	keys map[keyID]cachedKey
+}
+
+type keyID struct{ secretID, date, service string }
+
+// cachedKey remembers the credential it was derived for: a registry reload
+// makes new credentials, so a rotated secret never verifies with a stale key.
+type cachedKey struct {
+	cred *accounts.Credential
+	key  []byte
 }
 
 const maxKeys = 4096
 
-func (c *keyCache) get(id string) []byte {
+func (c *keyCache) get(id keyID, cred *accounts.Credential) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.keys[id]
+	if e, ok := c.keys[id]; ok && e.cred == cred {
+		return e.key
+	}
+	return nil
 }
 
-func (c *keyCache) put(id string, key []byte) {
+func (c *keyCache) put(id keyID, cred *accounts.Credential, key []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.keys == nil || len(c.keys) >= maxKeys {
-		c.keys = make(map[string][]byte)
+		c.keys = make(map[keyID]cachedKey)
 	}
-	c.keys[id] = key
+	c.keys[id] = cachedKey{cred: cred, key: key}
 }
 
 type service struct {
@@ -337,7 +349,7 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		return fail(e)
 	}
 	if isTC3 {
-		req.Language = r.Header.Get("X-TC-Language")
+		req.Language = r.Header.Get("X-Tc-Language")
 	}
 	req.Action, req.Version, req.Credential, req.Account = action, version, cred, cred.Account
 	if svc == nil {
@@ -407,7 +419,7 @@ func (s *Server) guessService(r *http.Request) *service {
 	if svc := s.services[hostService(s.host(r))]; svc != nil {
 		return svc
 	}
-	if svcs := s.byAction[r.Header.Get("X-TC-Action")]; len(svcs) == 1 {
+	if svcs := s.byAction[r.Header.Get("X-Tc-Action")]; len(svcs) == 1 {
 		return svcs[0]
 	}
 	return nil
@@ -446,7 +458,7 @@ func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time
 		return nil, svc, "", "", ErrSignatureFailure
 	}
 	h := r.Header
-	action, version, tsText := h.Get("X-TC-Action"), h.Get("X-TC-Version"), h.Get("X-TC-Timestamp")
+	action, version, tsText := h.Get("X-Tc-Action"), h.Get("X-Tc-Version"), h.Get("X-Tc-Timestamp")
 	if tsText == "" {
 		return nil, svc, "", "", MissingParameter("X-TC-Timestamp")
 	}
@@ -470,7 +482,7 @@ func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time
 	if time.Unix(ts, 0).UTC().Format(time.DateOnly) != a.Date {
 		return cred, svc, action, version, ErrSignatureFailure
 	}
-	if h.Get("X-TC-Content-SHA256") == "UNSIGNED-PAYLOAD" {
+	if h.Get("X-Tc-Content-Sha256") == "UNSIGNED-PAYLOAD" {
 		return cred, svc, action, version, ErrSignatureFailure
 	}
 	header := func(name string) string {
@@ -484,10 +496,8 @@ func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time
 		query = r.URL.RawQuery
 	}
 	payloadHash := tcauth.HashHex(payload)
-	// The cache is keyed by the secret's identity too, so a rotated secret
-	// never verifies with a stale key.
-	keyID := cred.ID + "\x00" + a.Date + "\x00" + a.Service + "\x00" + tcauth.HashHex(cred.Secret.Bytes())[:16]
-	key, cached := s.keys.get(keyID), true
+	kid := keyID{cred.ID, a.Date, a.Service}
+	key, cached := s.keys.get(kid, cred), true
 	if key == nil {
 		key, cached = tcauth.SigningKey(cred.Secret.Bytes(), a.Date, a.Service), false
 	}
@@ -499,9 +509,9 @@ func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time
 		}
 	}
 	if !cached {
-		s.keys.put(keyID, key)
+		s.keys.put(kid, cred, key)
 	}
-	if h.Get("X-TC-Token") != "" {
+	if h.Get("X-Tc-Token") != "" {
 		return cred, svc, action, version, ErrTokenFailure
 	}
 	return cred, svc, action, version, nil
