@@ -1,0 +1,635 @@
+// Package setup builds verifyfn's delivery from the configuration: the
+// providers and routes of the delivery YAML (VERIFYFN_DELIVERY, or
+// VERIFYFN_DELIVERY_YAML inline), the message templates (VERIFYFN_TEMPLATES),
+// or, when no providers are configured, the development outbox. It refuses
+// the outbox in production unless VERIFYFN_ALLOW_OUTBOX=true, and test
+// numbers in production unless VERIFYFN_ALLOW_TEST_NUMBERS=true.
+//
+// The delivery YAML:
+//
+//	providers:
+//	  tencent:                          # a name of your choice
+//	    type: tencent_sms               # tencent_sms, aliyun_sms, twilio_sms, twilio_voice, smtp, webhook, outbox
+//	    secret_id: AKID...
+//	    secret_key: env:TENCENT_SECRET_KEY
+//	    ...
+//	routes:
+//	  sms:                              # sms, voice or email
+//	    "86": [tencent, aliyun]         # country calling code: providers in failover order
+//	    "*": [twilio]                   # every other destination
+//	  email:
+//	    "*": [mail]
+//
+// Secrets (secret_key, access_key_secret, auth_token, password, secret) must
+// be references, "env:NAME" (an environment variable) or "file:PATH" (a file
+// such as a mounted secret); any other string may be one too. Problems stop
+// the start with messages that name the variable, the line and the key and
+// never quote a secret. See the README for every provider's keys.
+package setup
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/delivery"
+	"github.com/verifyfn/verifyfn/shared/delivery/aliyunsms"
+	"github.com/verifyfn/verifyfn/shared/delivery/email"
+	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
+	"github.com/verifyfn/verifyfn/shared/delivery/router"
+	"github.com/verifyfn/verifyfn/shared/delivery/tencentsms"
+	"github.com/verifyfn/verifyfn/shared/delivery/twilio"
+	"github.com/verifyfn/verifyfn/shared/delivery/webhook"
+)
+
+// Options inject what tests control. Zero fields take production defaults.
+type Options struct {
+	Logger    *slog.Logger
+	Now       func() time.Time
+	LookupEnv func(string) (string, bool)  // resolves env:NAME; default os.LookupEnv
+	ReadFile  func(string) ([]byte, error) // reads the YAML files and file:PATH; default os.ReadFile
+	// HTTPClient is shared by the HTTP providers; default a client with a
+	// transport of its own.
+	HTTPClient *http.Client
+}
+
+// New builds the sender cfg describes. The closer releases files it opened.
+func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.LookupEnv == nil {
+		opt.LookupEnv = os.LookupEnv
+	}
+	if opt.ReadFile == nil {
+		opt.ReadFile = os.ReadFile
+	}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	d := cfg.Delivery
+	if cfg.Production() && len(d.TestNumbers) > 0 && !d.AllowTestNumbers {
+		return nil, nil, errors.New("VERIFYFN_ENV=production: VERIFYFN_TEST_NUMBERS is refused (set VERIFYFN_ALLOW_TEST_NUMBERS=true to allow it)")
+	}
+	var closers closers
+	var sender delivery.Sender
+	if !d.Configured() {
+		if cfg.Production() && !d.AllowOutbox {
+			return nil, nil, errors.New("VERIFYFN_ENV=production: the development outbox is refused; " +
+				"configure providers with VERIFYFN_DELIVERY (or set VERIFYFN_ALLOW_OUTBOX=true)")
+		}
+		ob, err := outbox.Open(cfg.Outbox)
+		if err != nil {
+			return nil, nil, err
+		}
+		closers = append(closers, ob)
+		sender = ob
+	} else {
+		name, data := "VERIFYFN_DELIVERY_YAML", []byte(d.YAML)
+		if d.File != "" {
+			name = "VERIFYFN_DELIVERY (" + d.File + ")"
+			b, err := opt.ReadFile(d.File)
+			if err != nil {
+				return nil, nil, fmt.Errorf("VERIFYFN_DELIVERY: cannot read the delivery file: %w", err)
+			}
+			data = b
+		}
+		p := &parser{name: name, cfg: cfg, opt: opt}
+		r, cl := p.parse(data)
+		closers = append(closers, cl...)
+		if err := p.err(); err != nil {
+			closers.Close()
+			return nil, nil, err
+		}
+		sender = r
+	}
+	if d.TemplatesFile != "" {
+		b, err := opt.ReadFile(d.TemplatesFile)
+		if err != nil {
+			closers.Close()
+			return nil, nil, fmt.Errorf("VERIFYFN_TEMPLATES: cannot read the templates file: %w", err)
+		}
+		t, err := delivery.ParseTemplates("VERIFYFN_TEMPLATES ("+d.TemplatesFile+")", b)
+		if err != nil {
+			closers.Close()
+			return nil, nil, err
+		}
+		sender = delivery.WithTemplates(t, sender)
+	}
+	if n := len(d.TestNumbers); n > 0 {
+		opt.Logger.Warn("test numbers configured: sends to them use a fixed code and deliver nothing", "count", n)
+	}
+	if cfg.Production() && !d.Configured() {
+		opt.Logger.Warn("production is using the development outbox (VERIFYFN_ALLOW_OUTBOX=true)")
+	}
+	return sender, closers, nil
+}
+
+type closers []io.Closer
+
+func (c closers) Close() error {
+	var errs []error
+	for _, x := range c {
+		errs = append(errs, x.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Provider types and the channels each serves.
+var providerChannels = map[string][]delivery.Channel{
+	"tencent_sms":  {delivery.SMS},
+	"aliyun_sms":   {delivery.SMS},
+	"twilio_sms":   {delivery.SMS},
+	"twilio_voice": {delivery.Voice},
+	"smtp":         {delivery.Email},
+	"webhook":      {delivery.SMS, delivery.Voice, delivery.Email},
+	"outbox":       {delivery.SMS, delivery.Voice, delivery.Email},
+}
+
+// The specs of the provider types. Fields tagged secret:"true" must be
+// references; every string field may be one.
+type (
+	tencentSpec struct {
+		Type           string            `yaml:"type"`
+		SecretID       string            `yaml:"secret_id"`
+		SecretKey      string            `yaml:"secret_key" secret:"true"`
+		Region         string            `yaml:"region"`
+		Endpoint       string            `yaml:"endpoint"`
+		SDKAppID       string            `yaml:"sdk_app_id"`
+		SignName       string            `yaml:"sign_name"`
+		TemplateID     string            `yaml:"template_id"`
+		TemplateIDs    map[string]string `yaml:"template_ids"`
+		TemplateParams []string          `yaml:"template_params"`
+		Timeout        time.Duration     `yaml:"timeout"`
+	}
+	aliyunSpec struct {
+		Type            string            `yaml:"type"`
+		AccessKeyID     string            `yaml:"access_key_id"`
+		AccessKeySecret string            `yaml:"access_key_secret" secret:"true"`
+		Endpoint        string            `yaml:"endpoint"`
+		SignName        string            `yaml:"sign_name"`
+		TemplateCode    string            `yaml:"template_code"`
+		TemplateCodes   map[string]string `yaml:"template_codes"`
+		CodeParam       string            `yaml:"code_param"`
+		MinutesParam    string            `yaml:"minutes_param"`
+		Timeout         time.Duration     `yaml:"timeout"`
+	}
+	twilioSpec struct {
+		Type                string            `yaml:"type"`
+		AccountSID          string            `yaml:"account_sid"`
+		AuthToken           string            `yaml:"auth_token" secret:"true"`
+		From                string            `yaml:"from"`
+		MessagingServiceSID string            `yaml:"messaging_service_sid"`
+		BaseURL             string            `yaml:"base_url"`
+		Edge                string            `yaml:"edge"`
+		Region              string            `yaml:"region"`
+		Voice               string            `yaml:"voice"`
+		Voices              map[string]string `yaml:"voices"`
+		Loop                int               `yaml:"loop"`
+		Timeout             time.Duration     `yaml:"timeout"`
+	}
+	smtpSpec struct {
+		Type     string        `yaml:"type"`
+		Host     string        `yaml:"host"`
+		Port     int           `yaml:"port"`
+		TLS      string        `yaml:"tls"`
+		Username string        `yaml:"username"`
+		Password string        `yaml:"password" secret:"true"`
+		Auth     string        `yaml:"auth"`
+		From     string        `yaml:"from"`
+		CAFile   string        `yaml:"ca_file"`
+		Timeout  time.Duration `yaml:"timeout"`
+	}
+	webhookSpec struct {
+		Type        string        `yaml:"type"`
+		URL         string        `yaml:"url"`
+		Secret      string        `yaml:"secret" secret:"true"`
+		Timeout     time.Duration `yaml:"timeout"`
+		MaxAttempts int           `yaml:"max_attempts"`
+		Backoff     time.Duration `yaml:"backoff"`
+		MaxBackoff  time.Duration `yaml:"max_backoff"`
+	}
+	outboxSpec struct {
+		Type string `yaml:"type"`
+		Path string `yaml:"path"`
+	}
+)
+
+// maxErrors bounds the problems reported for one file.
+const maxErrors = 20
+
+type parser struct {
+	name string
+	cfg  config.Config
+	opt  Options
+	errs []error
+}
+
+func (p *parser) fail(n *yaml.Node, format string, args ...any) {
+	if len(p.errs) >= maxErrors {
+		return
+	}
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	msg := fmt.Sprintf(format, args...)
+	if line > 0 {
+		p.errs = append(p.errs, fmt.Errorf("%s:%d: %s", p.name, line, msg))
+	} else {
+		p.errs = append(p.errs, fmt.Errorf("%s: %s", p.name, msg))
+	}
+}
+
+func (p *parser) err() error { return errors.Join(p.errs...) }
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// parse reads the YAML and builds the router. It returns what it opened, to
+// be closed on error too.
+func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p.fail(nil, "%s", quiet(err))
+		return nil, nil
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		p.fail(&doc, "the delivery configuration must be a mapping with providers and routes")
+		return nil, nil
+	}
+	root := doc.Content[0]
+	var provNode, routeNode *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch k.Value {
+		case "providers":
+			provNode = v
+		case "routes":
+			routeNode = v
+		default:
+			p.fail(k, "unknown key %q (want providers and routes)", short(k.Value))
+		}
+	}
+	if provNode == nil || provNode.Kind != yaml.MappingNode || len(provNode.Content) == 0 {
+		p.fail(root, "providers: at least one provider is required")
+		return nil, nil
+	}
+	if routeNode == nil || routeNode.Kind != yaml.MappingNode || len(routeNode.Content) == 0 {
+		p.fail(root, "routes: at least one route is required")
+		return nil, nil
+	}
+
+	type built struct {
+		sender   delivery.Sender
+		typ      string
+		node     *yaml.Node
+		used     bool
+		channels []delivery.Channel
+	}
+	providers := map[string]*built{}
+	var closers []io.Closer
+	for i := 0; i+1 < len(provNode.Content); i += 2 {
+		k, v := provNode.Content[i], provNode.Content[i+1]
+		name := k.Value
+		if !nameRE.MatchString(name) {
+			p.fail(k, "providers: %q is not a provider name (letters, digits, _ . -)", short(name))
+			continue
+		}
+		if _, dup := providers[name]; dup {
+			p.fail(k, "providers.%s is defined twice", name)
+			continue
+		}
+		s, typ, c := p.provider("providers."+name, v)
+		if c != nil {
+			closers = append(closers, c)
+		}
+		providers[name] = &built{sender: s, typ: typ, node: k, channels: providerChannels[typ]}
+	}
+
+	var routes []router.Route
+	for i := 0; i+1 < len(routeNode.Content); i += 2 {
+		k, v := routeNode.Content[i], routeNode.Content[i+1]
+		ch := delivery.Channel(k.Value)
+		if ch != delivery.SMS && ch != delivery.Voice && ch != delivery.Email {
+			p.fail(k, "routes: unknown channel %q (want sms, voice or email)", short(k.Value))
+			continue
+		}
+		if v.Kind != yaml.MappingNode {
+			p.fail(v, "routes.%s must map country codes (or \"*\") to provider lists", ch)
+			continue
+		}
+		for j := 0; j+1 < len(v.Content); j += 2 {
+			ck, cv := v.Content[j], v.Content[j+1]
+			where := "routes." + string(ch) + "." + ck.Value
+			cc := strings.TrimPrefix(ck.Value, "+")
+			if cc != "*" && (cc == "" || strings.Trim(cc, "0123456789") != "" || cc[0] == '0' || len(cc) > 6) {
+				p.fail(ck, "routes.%s: %q is neither a country calling code such as 86 nor \"*\"", ch, short(ck.Value))
+				continue
+			}
+			if ch == delivery.Email && cc != "*" {
+				p.fail(ck, "routes.email takes only \"*\" (email has no country code)")
+				continue
+			}
+			var names []string
+			if err := cv.Decode(&names); err != nil || len(names) == 0 {
+				p.fail(cv, "%s must be a non-empty list of provider names", where)
+				continue
+			}
+			rt := router.Route{Channel: ch, CountryCode: cc}
+			seen := map[string]bool{}
+			for _, n := range names {
+				b, ok := providers[n]
+				switch {
+				case !ok:
+					p.fail(cv, "%s: no provider named %q", where, short(n))
+					continue
+				case seen[n]:
+					p.fail(cv, "%s: provider %s is listed twice", where, n)
+					continue
+				case b.typ != "" && !contains(b.channels, ch):
+					p.fail(cv, "%s: provider %s (%s) does not deliver %s", where, n, b.typ, ch)
+					continue
+				}
+				seen[n] = true
+				b.used = true
+				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: b.sender})
+			}
+			routes = append(routes, rt)
+		}
+	}
+	names := make([]string, 0, len(providers))
+	for n, b := range providers {
+		if !b.used {
+			p.fail(b.node, "providers.%s is not used by any route", n)
+		}
+		names = append(names, n)
+	}
+	if len(p.errs) > 0 {
+		return nil, closers
+	}
+	r, err := router.New(routes, p.opt.Logger)
+	if err != nil {
+		p.fail(routeNode, "routes: %v", err)
+		return nil, closers
+	}
+	sort.Strings(names)
+	p.opt.Logger.Info("delivery providers", "providers", strings.Join(names, ","), "routes", len(routes))
+	return r, closers
+}
+
+// provider builds one provider from its node. typ is "" when the type is
+// unknown; the closer is the outbox file when one was opened.
+func (p *parser) provider(where string, n *yaml.Node) (delivery.Sender, string, io.Closer) {
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, "%s must be a mapping", where)
+		return nil, "", nil
+	}
+	typ := ""
+	if t := value(n, "type"); t != nil {
+		typ = t.Value
+	}
+	if _, ok := providerChannels[typ]; !ok {
+		p.fail(n, "%s: type %q is not one of tencent_sms, aliyun_sms, twilio_sms, twilio_voice, smtp, webhook, outbox", where, short(typ))
+		return nil, "", nil
+	}
+	hc := p.opt.HTTPClient
+	var (
+		s   delivery.Sender
+		err error
+		cl  io.Closer
+	)
+	switch typ {
+	case "tencent_sms":
+		var sp tencentSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		s, err = tencentsms.New(tencentsms.Config{
+			SecretID: sp.SecretID, SecretKey: accounts.NewSecret(sp.SecretKey), Region: sp.Region, Endpoint: sp.Endpoint,
+			SDKAppID: sp.SDKAppID, SignName: sp.SignName, TemplateID: sp.TemplateID, TemplateIDs: sp.TemplateIDs,
+			TemplateParams: sp.TemplateParams, HTTPClient: hc, Timeout: sp.Timeout,
+		})
+	case "aliyun_sms":
+		var sp aliyunSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		s, err = aliyunsms.New(aliyunsms.Config{
+			AccessKeyID: sp.AccessKeyID, AccessKeySecret: accounts.NewSecret(sp.AccessKeySecret), Endpoint: sp.Endpoint,
+			SignName: sp.SignName, TemplateCode: sp.TemplateCode, TemplateCodes: sp.TemplateCodes,
+			CodeParam: sp.CodeParam, MinutesParam: sp.MinutesParam, HTTPClient: hc, Timeout: sp.Timeout,
+		})
+	case "twilio_sms", "twilio_voice":
+		var sp twilioSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		tc := twilio.Config{
+			AccountSID: sp.AccountSID, AuthToken: accounts.NewSecret(sp.AuthToken), From: sp.From,
+			MessagingServiceSID: sp.MessagingServiceSID, BaseURL: sp.BaseURL, Edge: sp.Edge, Region: sp.Region,
+			Voice: sp.Voice, Voices: sp.Voices, Loop: sp.Loop, HTTPClient: hc, Timeout: sp.Timeout,
+		}
+		if typ == "twilio_voice" {
+			s, err = twilio.NewVoice(tc)
+		} else {
+			s, err = twilio.NewSMS(tc)
+		}
+	case "smtp":
+		var sp smtpSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		var tc *tls.Config
+		if sp.CAFile != "" {
+			pem, rerr := p.opt.ReadFile(sp.CAFile)
+			pool := x509.NewCertPool()
+			if rerr != nil || !pool.AppendCertsFromPEM(pem) {
+				p.fail(value(n, "ca_file"), "%s.ca_file: cannot read PEM certificates from it", where)
+				return nil, typ, nil
+			}
+			tc = &tls.Config{RootCAs: pool}
+		}
+		s, err = email.New(email.Config{
+			Host: sp.Host, Port: sp.Port, TLS: sp.TLS, Username: sp.Username, Password: accounts.NewSecret(sp.Password), Auth: sp.Auth,
+			From: sp.From, TLSConfig: tc, Timeout: sp.Timeout, Now: p.opt.Now,
+		})
+	case "webhook":
+		var sp webhookSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		s, err = webhook.New(webhook.Config{
+			URL: sp.URL, Secret: accounts.NewSecret(sp.Secret), Timeout: sp.Timeout, MaxAttempts: sp.MaxAttempts,
+			Backoff: sp.Backoff, MaxBackoff: sp.MaxBackoff, HTTPClient: hc, Now: p.opt.Now,
+		})
+	case "outbox":
+		var sp outboxSpec
+		if !p.decode(where, n, &sp) {
+			return nil, typ, nil
+		}
+		if p.cfg.Production() && !p.cfg.Delivery.AllowOutbox {
+			p.fail(n, "%s: the development outbox is refused with VERIFYFN_ENV=production (set VERIFYFN_ALLOW_OUTBOX=true to allow it)", where)
+			return nil, typ, nil
+		}
+		path := sp.Path
+		if path == "" {
+			path = p.cfg.Outbox
+		}
+		ob, oerr := outbox.Open(path)
+		if oerr == nil {
+			cl = ob
+			s = ob
+		}
+		err = oerr
+	}
+	if err != nil {
+		// Provider errors name keys, never values.
+		for _, e := range unjoin(err) {
+			p.fail(n, "%s: %v", where, e)
+		}
+		return nil, typ, cl
+	}
+	return s, typ, cl
+}
+
+// decode checks n's keys against the yaml tags of out, decodes n into out
+// and resolves env:/file: references in its string fields. It reports
+// problems and whether out is usable.
+func (p *parser) decode(where string, n *yaml.Node, out any) bool {
+	v := reflect.ValueOf(out).Elem()
+	t := v.Type()
+	known := map[string]reflect.StructField{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		known[strings.Split(f.Tag.Get("yaml"), ",")[0]] = f
+	}
+	ok := true
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if _, found := known[k.Value]; !found {
+			p.fail(k, "%s: unknown key %q", where, short(k.Value))
+			ok = false
+		}
+	}
+	if !ok {
+		return false
+	}
+	if err := n.Decode(out); err != nil {
+		p.fail(n, "%s: %s", where, quiet(err))
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() != reflect.String {
+			continue
+		}
+		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		fv := v.Field(i)
+		raw := fv.String()
+		if raw == "" {
+			continue
+		}
+		secret := f.Tag.Get("secret") == "true"
+		val, isRef, err := p.ref(raw)
+		switch {
+		case secret && !isRef:
+			p.fail(value(n, key), "%s.%s must be a reference, env:NAME or file:PATH: secrets are not written in the configuration", where, key)
+			ok = false
+		case err != nil:
+			p.fail(value(n, key), "%s.%s: %v", where, key, err)
+			ok = false
+		default:
+			fv.SetString(val)
+		}
+	}
+	return ok
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// ref resolves "env:NAME" and "file:PATH"; other strings are returned as
+// they are. Errors name the variable or the file, never a value.
+func (p *parser) ref(s string) (val string, isRef bool, err error) {
+	switch {
+	case strings.HasPrefix(s, "env:"):
+		name := strings.TrimPrefix(s, "env:")
+		if !envNameRE.MatchString(name) {
+			return "", true, fmt.Errorf("%q is not an environment variable name", short(name))
+		}
+		v, ok := p.opt.LookupEnv(name)
+		if !ok || v == "" {
+			return "", true, fmt.Errorf("environment variable %s is not set", name)
+		}
+		return v, true, nil
+	case strings.HasPrefix(s, "file:"):
+		path := strings.TrimPrefix(s, "file:")
+		b, err := p.opt.ReadFile(path)
+		if err != nil {
+			return "", true, fmt.Errorf("cannot read %s", path)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" || len(v) > 64<<10 {
+			return "", true, fmt.Errorf("%s is empty or larger than 64 KB", path)
+		}
+		return v, true, nil
+	}
+	return s, false, nil
+}
+
+// value returns the value node of key in mapping n, or n itself.
+func value(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return n
+}
+
+var backquoted = regexp.MustCompile("`[^`]*`")
+
+// quiet removes the values a YAML error quotes (they could be secrets in
+// the wrong place).
+func quiet(err error) string {
+	return backquoted.ReplaceAllString(err.Error(), "a value")
+}
+
+func short(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "..."
+	}
+	return s
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func contains(chs []delivery.Channel, ch delivery.Channel) bool {
+	for _, c := range chs {
+		if c == ch {
+			return true
+		}
+	}
+	return false
+}
