@@ -9,6 +9,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -144,4 +145,29 @@ type Record struct {
 	Key   string
 	Value []byte
 	Seq   int64
+}
+
+// Store is the whole store model, as implemented by memstore, filestore and
+// redisstore (and checked by the storetest suite). Consumers that need less
+// declare their own, smaller interface.
+type Store interface {
+	// Issue runs an IssueOp atomically.
+	Issue(ctx context.Context, op IssueOp) (IssueResult, error)
+	// Revoke invalidates the code of codeKey (keeping its attempts) and
+	// clears the cooldown of limitKey.
+	Revoke(ctx context.Context, codeKey, limitKey string) error
+	// Check runs a CheckOp atomically.
+	Check(ctx context.Context, op CheckOp) (CheckResult, error)
+	// Allow consumes one event of r (GCRA, burst = r.Limit).
+	Allow(ctx context.Context, r Rate, now time.Time) (bool, error)
+	// Claim records key as used for ttl; false while it is already claimed.
+	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
+	// Get returns the durable record Coll/Key.
+	Get(ctx context.Context, coll, key string) ([]byte, bool, error)
+	// List returns up to limit records of coll in insertion order from
+	// offset, and the number of records in coll.
+	List(ctx context.Context, coll string, offset, limit int) ([]Record, int, error)
+	// Apply runs ops atomically: -1 when all were applied, else the index of
+	// the first op whose precondition failed (and nothing changed).
+	Apply(ctx context.Context, ops []Op) (int, error)
 }

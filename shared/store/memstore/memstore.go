@@ -6,11 +6,19 @@
 // Expired ephemeral state (codes, cooldowns, windows, rate buckets, nonces) is
 // evicted lazily on access and by a small random sweep on every mutation, so
 // memory stays bounded by live state. Durable records are kept until deleted.
+//
+// Durable records live in a pluggable Records backend, called under the
+// store's lock: in memory by default (New), or in a file (see the filestore
+// package, which gives the same store durable records that survive a
+// restart). A check writes its records first and consumes the code only when
+// that write succeeded, so a failing backend never leaves half an operation.
 package memstore
 
 import (
 	"context"
 	"crypto/hmac"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,15 +30,37 @@ import (
 // sweepPerOp bounds the entries examined for expiry on each mutation.
 const sweepPerOp = 8
 
+// Records is a backend for durable records. The Store calls it only under its
+// own lock, one call at a time. Errors should wrap store.ErrUnavailable (the
+// Store wraps those that do not).
+type Records interface {
+	// Get returns the value of Coll/Key.
+	Get(coll, key string) ([]byte, bool, error)
+	// List returns up to limit records of coll in insertion order, skipping
+	// offset, and the number of records in coll.
+	List(coll string, offset, limit int) ([]store.Record, int, error)
+	// Precheck returns the index of the first op whose precondition fails
+	// against the current records (each op is judged against the records as
+	// they are, not as earlier ops would leave them), or -1.
+	Precheck(ops []store.Op) (int, error)
+	// Apply checks the preconditions like Precheck and, when all hold,
+	// applies every op in one atomic, durable step and returns -1; otherwise
+	// it returns the failing index and changes nothing. On an error nothing
+	// was applied.
+	Apply(ops []store.Op) (int, error)
+	// Close releases the backend.
+	Close() error
+}
+
 // Store is the in-process store. The zero value is not usable; call New.
 type Store struct {
-	mu     sync.Mutex
-	codes  map[string]*codeRec
-	limits map[string]*limitRec
-	rates  map[string]time.Time // GCRA theoretical arrival time per key
-	nonces map[string]time.Time // expiry per claimed nonce
-	colls  map[string]*collection
-	seq    int64
+	mu      sync.Mutex
+	codes   map[string]*codeRec
+	limits  map[string]*limitRec
+	rates   map[string]time.Time // GCRA theoretical arrival time per key
+	nonces  map[string]time.Time // expiry per claimed nonce
+	records Records
+	closed  bool
 }
 
 type codeRec struct {
@@ -50,43 +80,80 @@ type windowState struct {
 	count  int
 }
 
-type collection struct {
-	items map[string]*item
-}
+// New returns an empty store whose durable records live in memory.
+func New() *Store { return NewWithRecords(NewMemRecords()) }
 
-type item struct {
-	value []byte
-	seq   int64
-}
-
-// New returns an empty store.
-func New() *Store {
+// NewWithRecords returns an empty store whose durable records live in r. The
+// store owns r and closes it in Close.
+func NewWithRecords(r Records) *Store {
 	return &Store{
-		codes:  map[string]*codeRec{},
-		limits: map[string]*limitRec{},
-		rates:  map[string]time.Time{},
-		nonces: map[string]time.Time{},
-		colls:  map[string]*collection{},
+		codes:   map[string]*codeRec{},
+		limits:  map[string]*limitRec{},
+		rates:   map[string]time.Time{},
+		nonces:  map[string]time.Time{},
+		records: r,
 	}
+}
+
+// Close closes the records backend. Later calls fail with store.ErrUnavailable.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.records.Close()
+}
+
+// errClosed is returned by every operation after Close.
+var errClosed = fmt.Errorf("%w: memstore: closed", store.ErrUnavailable)
+
+// unavailable makes sure a backend error wraps store.ErrUnavailable.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+// begin checks ctx and takes the lock; the caller must unlock.
+func (s *Store) begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
+	return nil
 }
 
 // Issue runs an IssueOp atomically.
 func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return store.IssueResult{}, err
 	}
-	now := op.Now
-	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := op.Now
 	s.sweep(now)
 
+	var undo undoFunc
 	if op.Rate != nil {
-		if ok, wait := s.allow(*op.Rate, now); !ok {
+		ok, wait, u := s.allowUndo(*op.Rate, now)
+		if !ok {
 			return store.IssueResult{Status: store.RateLimited, RetryAfter: wait}, nil
 		}
+		undo = u
 	}
 	if g := op.Guard; g != nil && g.Max > 0 {
-		if n := s.counter(g.Coll, g.Key); n >= g.Max {
+		n, err := s.counter(g.Coll, g.Key)
+		if err != nil {
+			undo.run()
+			return store.IssueResult{}, unavailable(err)
+		}
+		if n >= g.Max {
 			return store.IssueResult{Status: store.GuardFull}, nil
 		}
 	}
@@ -144,10 +211,9 @@ func (l *limitRec) window(period time.Duration, now time.Time) *windowState {
 // resend does not refill the budget) and clears the destination's cooldown.
 // It is used when delivery of a freshly issued code failed.
 func (s *Store) Revoke(ctx context.Context, codeKey, limitKey string) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec := s.codes[codeKey]; rec != nil {
 		rec.digest = nil
@@ -158,23 +224,34 @@ func (s *Store) Revoke(ctx context.Context, codeKey, limitKey string) error {
 	return nil
 }
 
-// Check runs a CheckOp atomically.
+// Check runs a CheckOp atomically. The records of a passing check are written
+// before the code is consumed; when that write fails the code stays live and
+// the error wraps store.ErrUnavailable.
 func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return store.CheckResult{}, err
 	}
-	now := op.Now
-	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := op.Now
 	s.sweep(now)
 
+	var undo undoFunc
 	if op.Rate != nil {
-		if ok, _ := s.allow(*op.Rate, now); !ok {
+		ok, _, u := s.allowUndo(*op.Rate, now)
+		if !ok {
 			return store.CheckResult{Status: store.CheckLimited}, nil
 		}
+		undo = u
 	}
-	if i := s.precheck(op.Ops); i >= 0 {
-		return store.CheckResult{Status: store.Conflict, Op: i}, nil
+	if len(op.Ops) > 0 {
+		i, err := s.records.Precheck(op.Ops)
+		if err != nil {
+			undo.run()
+			return store.CheckResult{}, unavailable(err)
+		}
+		if i >= 0 {
+			return store.CheckResult{Status: store.Conflict, Op: i}, nil
+		}
 	}
 	rec := s.codes[op.CodeKey]
 	if rec != nil && !now.Before(rec.expires) {
@@ -198,49 +275,75 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		}
 		return store.CheckResult{Status: store.Mismatch, Attempts: rec.attempts}, nil
 	}
+	if len(op.Ops) > 0 {
+		// Records first: the code is consumed only once they are written.
+		i, err := s.records.Apply(op.Ops)
+		if err != nil {
+			undo.run()
+			return store.CheckResult{}, unavailable(err)
+		}
+		if i >= 0 { // cannot happen under the lock; report it as Precheck would
+			return store.CheckResult{Status: store.Conflict, Op: i}, nil
+		}
+	}
 	delete(s.codes, op.CodeKey)
-	s.apply(op.Ops)
 	return store.CheckResult{Status: store.Passed, Attempts: rec.attempts}, nil
 }
 
 // Allow consumes one event of rate r and reports whether it was within the limit.
 func (s *Store) Allow(ctx context.Context, r store.Rate, now time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
-	ok, _ := s.allow(r, now)
+	ok, _, _ := s.allowUndo(r, now)
 	return ok, nil
 }
 
-// allow is GCRA with a burst of r.Limit: Limit events at once, then one every
-// Per/Limit.
-func (s *Store) allow(r store.Rate, now time.Time) (bool, time.Duration) {
+// undoFunc reverts a consumed rate event when the operation that consumed it
+// fails; nil does nothing.
+type undoFunc func()
+
+func (u undoFunc) run() {
+	if u != nil {
+		u()
+	}
+}
+
+// allowUndo is GCRA with a burst of r.Limit: Limit events at once, then one
+// every Per/Limit. When the event is allowed it also returns a function that
+// gives it back.
+func (s *Store) allowUndo(r store.Rate, now time.Time) (bool, time.Duration, undoFunc) {
 	if r.Limit <= 0 || r.Per <= 0 {
-		return false, r.Per
+		return false, r.Per, nil
 	}
 	interval := r.Per / time.Duration(r.Limit)
-	tat, ok := s.rates[r.Key]
-	if !ok || tat.Before(now) {
+	prev, had := s.rates[r.Key]
+	tat := prev
+	if !had || tat.Before(now) {
 		tat = now
 	}
 	next := tat.Add(interval)
 	if over := next.Sub(now) - r.Per; over > 0 {
-		return false, over
+		return false, over, nil
 	}
 	s.rates[r.Key] = next
-	return true, 0
+	return true, 0, func() {
+		if had {
+			s.rates[r.Key] = prev
+		} else {
+			delete(s.rates, r.Key)
+		}
+	}
 }
 
 // Claim records key as used until now+ttl; it reports false when key was
 // already claimed and has not expired (a replay).
 func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return false, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now)
 	if exp, ok := s.nonces[key]; ok && now.Before(exp) {
@@ -252,127 +355,49 @@ func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration, now ti
 
 // Get returns the durable record Coll/Key.
 func (s *Store) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return nil, false, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	it := s.item(coll, key)
-	if it == nil {
-		return nil, false, nil
-	}
-	return slices.Clone(it.value), true, nil
+	v, ok, err := s.records.Get(coll, key)
+	return v, ok, unavailable(err)
 }
 
 // List returns up to limit records of coll in insertion order, skipping
 // offset, and the total number of records in coll.
 func (s *Store) List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return nil, 0, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.colls[coll]
-	if c == nil {
-		return nil, 0, nil
-	}
-	all := make([]store.Record, 0, len(c.items))
-	for k, it := range c.items {
-		all = append(all, store.Record{Key: k, Value: it.value, Seq: it.seq})
-	}
-	slices.SortFunc(all, func(a, b store.Record) int { return int(a.Seq - b.Seq) })
-	total := len(all)
-	if offset >= total || limit <= 0 {
-		return []store.Record{}, total, nil
-	}
-	end := min(total, offset+limit)
-	out := make([]store.Record, 0, end-offset)
-	for _, r := range all[offset:end] {
-		r.Value = slices.Clone(r.Value)
-		out = append(out, r)
-	}
-	return out, total, nil
+	recs, total, err := s.records.List(coll, max(offset, 0), limit)
+	return recs, total, unavailable(err)
 }
 
 // Apply runs ops atomically: it returns -1 when all were applied, or the index
 // of the first op whose precondition failed (and then changes nothing).
 func (s *Store) Apply(ctx context.Context, ops []store.Op) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := s.begin(ctx); err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if i := s.precheck(ops); i >= 0 {
-		return i, nil
-	}
-	s.apply(ops)
-	return -1, nil
+	i, err := s.records.Apply(ops)
+	return i, unavailable(err)
 }
 
-func (s *Store) item(coll, key string) *item {
-	if c := s.colls[coll]; c != nil {
-		return c.items[key]
+func (s *Store) counter(coll, key string) (int64, error) {
+	v, ok, err := s.records.Get(coll, key)
+	if err != nil || !ok {
+		return 0, err
 	}
-	return nil
+	return ParseCounter(v), nil
 }
 
-func (s *Store) counter(coll, key string) int64 {
-	it := s.item(coll, key)
-	if it == nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(string(it.value), 10, 64)
+// ParseCounter reads the decimal counter written by an Incr op; anything else
+// counts as 0.
+func ParseCounter(v []byte) int64 {
+	n, _ := strconv.ParseInt(string(v), 10, 64)
 	return n
-}
-
-func (s *Store) precheck(ops []store.Op) int {
-	for i, op := range ops {
-		exists := s.item(op.Coll, op.Key) != nil
-		switch op.Kind {
-		case store.Insert, store.MustNotExist:
-			if exists {
-				return i
-			}
-		case store.Remove, store.MustExist:
-			if !exists {
-				return i
-			}
-		case store.Incr:
-			if op.Max > 0 && s.counter(op.Coll, op.Key) >= op.Max {
-				return i
-			}
-		}
-	}
-	return -1
-}
-
-func (s *Store) apply(ops []store.Op) {
-	for _, op := range ops {
-		switch op.Kind {
-		case store.Insert, store.Put:
-			s.put(op.Coll, op.Key, slices.Clone(op.Value))
-		case store.Incr:
-			s.put(op.Coll, op.Key, strconv.AppendInt(nil, s.counter(op.Coll, op.Key)+1, 10))
-		case store.Remove:
-			if c := s.colls[op.Coll]; c != nil {
-				delete(c.items, op.Key)
-			}
-		}
-	}
-}
-
-func (s *Store) put(coll, key string, value []byte) {
-	c := s.colls[coll]
-	if c == nil {
-		c = &collection{items: map[string]*item{}}
-		s.colls[coll] = c
-	}
-	if it := c.items[key]; it != nil {
-		it.value = value
-		return
-	}
-	s.seq++
-	c.items[key] = &item{value: value, seq: s.seq}
 }
 
 // sweep examines a few entries of each ephemeral map and deletes expired ones.

@@ -1,0 +1,348 @@
+package app_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+
+	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/delivery"
+	"github.com/verifyfn/verifyfn/shared/internal/redistest"
+	"github.com/verifyfn/verifyfn/shared/services/domain"
+	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
+	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/store/redisstore"
+	"github.com/verifyfn/verifyfn/shared/tcclient"
+)
+
+// apiCode is the documented error code of an SDK call, "" on success.
+func apiCode(t *testing.T, err error) string {
+	t.Helper()
+	if err == nil {
+		return ""
+	}
+	var e *tcerr.TencentCloudSDKError
+	if !errors.As(err, &e) {
+		t.Fatalf("not an API error: %v", err)
+	}
+	return e.Code
+}
+
+func withStore(spec string) apitest.Option {
+	return apitest.WithConfig(func(c *config.Config) {
+		c.Store = spec
+		c.Cooldown = time.Second
+		c.Windows = []store.Window{{Period: time.Hour, Max: 100}}
+		c.RateLimit = 1 << 20
+	})
+}
+
+func sendVerifyCode(c *tcclient.Client, phone string) error {
+	_, err := c.Call(intlpartnersmgt.Name, intlpartnersmgt.Version, "SendVerifyCode", map[string]any{"CountryCode": "852", "PhoneNum": phone})
+	return err
+}
+
+// Restarting the local server on the same file store keeps registered
+// accounts, bound numbers and verified contacts.
+func TestFileStoreSurvivesRestart(t *testing.T) {
+	spec := "file:" + filepath.Join(t.TempDir(), "verifyfn.db")
+	s := apitest.Start(t, withStore(spec))
+	c := s.Tencent(tcclient.Options{})
+	if err := sendVerifyCode(c, "51234567"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Call(intlpartnersmgt.Name, intlpartnersmgt.Version, "CreateAccount", map[string]any{
+		"AccountType": "personal", "Mail": "dev@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
+		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": s.LastCode(t, "+85251234567"),
+	})
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	var created struct{ Uin string }
+	json.Unmarshal(resp, &created)
+	if _, err := c.Call(domain.Name, domain.Version, "SendIntlPhoneEmailCode", map[string]any{"Type": 2, "Code": "owner@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(domain.Name, domain.Version, "CreateIntlPhoneEmail", map[string]any{"Type": 2, "Code": "owner@example.com", "VerifyCode": s.LastCode(t, "owner@example.com")}); err != nil {
+		t.Fatalf("CreateIntlPhoneEmail: %v", err)
+	}
+	s.Close()
+	if err := s.App.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = apitest.Start(t, withStore(spec))
+	c = s.Tencent(tcclient.Options{})
+	ctx := context.Background()
+	if v, ok, err := s.App.Store.Get(ctx, intlpartnersmgt.BoundColl(accounts.DevAccountID), "+85251234567"); err != nil || !ok || string(v) != "1" {
+		t.Fatalf("bound count after restart = %q, %v, %v; want 1", v, ok, err)
+	}
+	recs, total, err := s.App.Store.List(ctx, store.Coll(accounts.DevAccountID, "uin"), 0, 10)
+	if err != nil || total != 1 || recs[0].Key != created.Uin {
+		t.Fatalf("accounts after restart: %+v, %d, %v; want %s", recs, total, err, created.Uin)
+	}
+	resp, err = c.Call(domain.Name, domain.Version, "DescribeIntlPhoneEmailList", map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		PhoneEmailList []struct{ Code string }
+		TotalCount     int
+	}
+	json.Unmarshal(resp, &list)
+	if list.TotalCount != 1 || list.PhoneEmailList[0].Code != "owner@example.com" {
+		t.Fatalf("verified contacts after restart: %s", resp)
+	}
+	// The record still guards: verifying the same contact again is refused.
+	c.Call(domain.Name, domain.Version, "SendIntlPhoneEmailCode", map[string]any{"Type": 2, "Code": "owner@example.com"})
+	_, err = c.Call(domain.Name, domain.Version, "CreateIntlPhoneEmail", map[string]any{"Type": 2, "Code": "owner@example.com", "VerifyCode": s.LastCode(t, "owner@example.com")})
+	if got := apiCode(t, err); got != "InternalError.VerifiedPhoneEmailErr" {
+		t.Fatalf("verifying again after restart: %q", got)
+	}
+}
+
+// commandCalls reads INFO commandstats: calls per command.
+func commandCalls(t *testing.T, c *redis.Client) map[string]int {
+	t.Helper()
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int{}
+	for line := range strings.SplitSeq(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
+		out[strings.TrimPrefix(name, "cmdstat_")] = n
+	}
+	return out
+}
+
+// roundTrips counts what a go-redis client sends: one per command or
+// pipeline.
+type roundTrips struct{ n atomic.Int64 }
+
+func (*roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+
+func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// SendVerifyCode costs one Redis round trip: its rate limit, guard, cooldown,
+// windows and the code are one EVALSHA. Counted twice: by a hook on the
+// store's client, and on the server (INFO commandstats, where the commands a
+// script runs count too, so only the EVALSHA calls are compared).
+func TestRedisOneRoundTripPerSend(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redisstore.Open(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &roundTrips{}
+	st.Client().AddHook(hook)
+	s := apitest.Start(t, withStore(srv.URL()), func(_ *config.Config, o *app.Options) { o.Store = st })
+	t.Cleanup(func() { st.Close() })
+	c := s.Tencent(tcclient.Options{})
+	if err := sendVerifyCode(c, "51230000"); err != nil { // connects and loads the script
+		t.Fatal(err)
+	}
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	if err := admin.ConfigResetStat(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	hook.n.Store(0)
+	const n = 20
+	for i := range n {
+		if err := sendVerifyCode(c, fmt.Sprint(51230001+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := hook.n.Load(); got != n {
+		t.Fatalf("%d SendVerifyCode calls made %d round trips to Redis; want %d", n, got, n)
+	}
+	calls := commandCalls(t, admin)
+	if calls["evalsha"] != n || calls["eval"] != 0 || calls["script|load"] != 0 {
+		t.Fatalf("%d SendVerifyCode calls ran %v on Redis; want %d EVALSHA", n, calls, n)
+	}
+	if got := len(s.Messages(t)); got != n+1 {
+		t.Fatalf("%d messages", got)
+	}
+}
+
+// A redis-server killed and restarted while requests flow: no request
+// succeeds without its code and cooldown stored, errors are the documented
+// InternalError, every answer is fast, and service resumes by itself.
+//
+// The server runs with appendfsync always, so a restart keeps acknowledged
+// writes: a code found missing at delivery is then a real fault, never a
+// restart race. The sender checks the store before "sending" and refuses
+// (a delivery failure) when it cannot confirm the code and the cooldown.
+func TestRedisFaultFailsClosed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts a redis-server")
+	}
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	check := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond,
+		ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, DialerRetries: 1})
+	defer check.Close()
+	codeKey := []byte("test-code-key-0123456789abcdef") // apitest's
+	var delivered, violations, unverified atomic.Int64
+	sender := delivery.SenderFunc(func(ctx context.Context, m delivery.Message) error {
+		tag := "{" + m.Account + "}:"
+		ck := tag + "code:" + m.To + "|" + intlpartnersmgt.Name + "|register|"
+		mac := hmac.New(sha256.New, codeKey)
+		mac.Write([]byte(ck + "\x00" + m.Code))
+		vals, err := check.HMGet(ctx, redisstore.PrefixEphemeral+ck, "d").Result()
+		var cooldown string
+		if err == nil {
+			cooldown, err = check.HGet(ctx, redisstore.PrefixEphemeral+tag+"limit:"+m.To, "c").Result()
+		}
+		switch {
+		case errors.Is(err, redis.Nil) || err == nil && (vals[0] == nil || vals[0].(string) != string(mac.Sum(nil)) || cooldown == ""):
+			violations.Add(1)
+			return errors.New("code or cooldown not stored")
+		case err != nil:
+			unverified.Add(1)
+			return fmt.Errorf("cannot confirm: %w", err)
+		}
+		delivered.Add(1)
+		return nil
+	})
+	s := apitest.Start(t, withStore(srv.URL()), func(_ *config.Config, o *app.Options) { o.Sender = sender })
+
+	type result struct {
+		start, end time.Time
+		code       string
+	}
+	var mu sync.Mutex
+	var results []result
+	var next atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			c := s.Tencent(tcclient.Options{})
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				phone := fmt.Sprint(51000000 + next.Add(1))
+				start := time.Now()
+				err := sendVerifyCode(c, phone)
+				r := result{start: start, end: time.Now(), code: apiCode(t, err)}
+				mu.Lock()
+				results = append(results, r)
+				mu.Unlock()
+			}
+		})
+	}
+	// Phases: normal, killed, restarted, paused (a hung server: connections
+	// are accepted, nothing answers), resumed.
+	time.Sleep(1500 * time.Millisecond)
+	srv.Kill()
+	killed := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	restarting := time.Now()
+	srv.Restart()
+	restarted := time.Now()
+	time.Sleep(2 * time.Second)
+	srv.Pause()
+	paused := time.Now()
+	time.Sleep(1500 * time.Millisecond)
+	resuming := time.Now()
+	srv.Resume()
+	resumed := time.Now()
+	time.Sleep(2500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+
+	outages := [][2]time.Time{{killed, restarting}, {paused, resuming}}
+	recoveries := []time.Time{restarted, resumed}
+	var ok, failed int
+	firstAfter := make([]time.Time, len(recoveries))
+	var slowest time.Duration
+	for _, r := range results {
+		slowest = max(slowest, r.end.Sub(r.start))
+		switch r.code {
+		case "":
+			ok++
+			for _, o := range outages {
+				if r.start.After(o[0]) && r.end.Before(o[1]) {
+					t.Errorf("a request succeeded while Redis was out (%s..%s)", r.start.Format(time.StampMicro), r.end.Format(time.StampMicro))
+				}
+			}
+			for i, rec := range recoveries {
+				if r.start.After(rec) && (firstAfter[i].IsZero() || r.end.Before(firstAfter[i])) {
+					firstAfter[i] = r.end
+				}
+			}
+		case "InternalError":
+			failed++
+		default:
+			t.Errorf("error code %q, want InternalError", r.code)
+		}
+	}
+	t.Logf("%d requests: %d ok, %d InternalError; %d messages sent, %d refused unconfirmed; slowest %s; first success %s after the restart, %s after the resume",
+		len(results), ok, failed, delivered.Load(), unverified.Load(), slowest, firstAfter[0].Sub(restarted), firstAfter[1].Sub(resumed))
+	if n := violations.Load(); n != 0 {
+		t.Errorf("%d messages were about to go out without their code or cooldown stored", n)
+	}
+	if int64(ok) != delivered.Load() {
+		t.Errorf("%d successes but %d messages sent", ok, delivered.Load())
+	}
+	if failed == 0 {
+		t.Error("no request failed: the fault did not happen")
+	}
+	if slowest > 3*time.Second {
+		t.Errorf("slowest answer took %s; timeouts should bound it", slowest)
+	}
+	for i, rec := range recoveries {
+		if firstAfter[i].IsZero() || firstAfter[i].Sub(rec) > 3*time.Second {
+			t.Errorf("service did not resume within 3 s of recovery %d (first success %s after)", i, firstAfter[i].Sub(rec))
+		}
+	}
+	var lateFailures int
+	for _, r := range results {
+		late := false
+		for _, rec := range recoveries {
+			late = late || r.start.After(rec.Add(2*time.Second)) && (rec == resumed || r.start.Before(paused))
+		}
+		if late && r.code != "" {
+			lateFailures++
+		}
+	}
+	if lateFailures > 0 {
+		t.Errorf("%d requests failed more than 2 s after Redis came back", lateFailures)
+	}
+}

@@ -1,0 +1,539 @@
+// Package redisstore is the networked store: every operation of the store
+// model on Redis (standalone, TLS or Redis Cluster) through go-redis, so that
+// any number of verifyfn instances share codes, limits, nonces and records.
+//
+// Each state-changing operation is one Lua script run with EVALSHA: one round
+// trip, atomic on the server. Windows, cooldowns, TTLs and rate buckets are
+// measured on the Redis server's clock (TIME), so clock skew between
+// instances does not matter; the Now fields and arguments of the store model
+// are ignored. A code and its attempt count live in one hash with the code's
+// lifetime, so losing a write can never refill the guess budget while
+// keeping the code. Every ephemeral key has a TTL; durable records (a hash
+// per collection, a sorted set for insertion order and a sequence counter)
+// have none.
+//
+// Keys are the store model's keys with a prefix: "vf:e:" for ephemeral keys,
+// "vf:r:", "vf:o:" and "vf:q:" for a collection's hash, order and sequence.
+// Every key of the model carries its account's hash tag {account}, so every
+// script touches one Redis Cluster slot.
+//
+// Failures are closed: every error (unreachable server, timeouts, LOADING,
+// READONLY, CLUSTERDOWN, MOVED past the redirect limit, ...) wraps
+// store.ErrUnavailable. Commands are never retried by the client (a retried
+// script could apply twice): MaxRetries is off, and a hook stops the cluster
+// client's own retries after network errors; MOVED and ASK, after which the
+// command did not run, are followed up to the redirect limit. A NOSCRIPT
+// reply, which means the script did not run, is answered by sending the
+// script once with EVAL. The client connects lazily and reconnects by
+// itself, so the store recovers when Redis does.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/verifyfn/verifyfn/shared/store"
+)
+
+// Key prefixes.
+const (
+	PrefixEphemeral = "vf:e:" // codes, limits, rate buckets, nonces
+	PrefixRecords   = "vf:r:" // a collection's hash: record key -> value
+	PrefixOrder     = "vf:o:" // a collection's sorted set: record key -> sequence
+	PrefixSequence  = "vf:q:" // a collection's sequence counter
+)
+
+// Default timeouts: short, so that a request fails fast (and closed) when
+// Redis is slow or gone.
+const (
+	DefaultDialTimeout  = 500 * time.Millisecond
+	DefaultReadTimeout  = 500 * time.Millisecond
+	DefaultWriteTimeout = 500 * time.Millisecond
+	DefaultPoolTimeout  = time.Second
+)
+
+// Store is the Redis store. It is safe for concurrent use.
+type Store struct {
+	c redis.UniversalClient
+}
+
+// Open returns a store for a Redis URL without any network I/O:
+//
+//	redis://[user:password@]host:port[/db][?options]
+//	rediss://...                                   the same over TLS
+//	redis+cluster://[user:password@]host1:port,host2:port[?options]
+//	rediss+cluster://...                           a cluster over TLS
+//
+// Options are go-redis's URL options (dial_timeout, read_timeout,
+// write_timeout, pool_size, pool_timeout, ...); timeouts default to
+// DefaultDialTimeout and friends. Retries are always off: max_retries is
+// refused.
+func Open(rawURL string) (*Store, error) {
+	c, err := NewClient(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	return New(c), nil
+}
+
+// New returns a store over a client configured by the caller. The store owns
+// the client and closes it in Close. Configure it as NewClient does: no
+// retries and short timeouts.
+func New(c redis.UniversalClient) *Store { return &Store{c: c} }
+
+// Client returns the underlying client (tests use it to inspect keys and add
+// hooks).
+func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Close closes the client.
+func (s *Store) Close() error { return s.c.Close() }
+
+// Validate checks a Redis URL as Open would, without building a client.
+func Validate(rawURL string) error {
+	_, _, err := parse(rawURL)
+	return err
+}
+
+// Redact returns rawURL with any password replaced by "xxxxx", for logs.
+func Redact(rawURL string) string {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return rawURL
+	}
+	at := strings.LastIndex(rest, "@")
+	if slash := strings.IndexAny(rest, "/?"); slash >= 0 && slash < at {
+		at = strings.LastIndex(rest[:slash], "@")
+	}
+	if at < 0 {
+		return rawURL
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return rawURL
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
+
+// NewClient builds the go-redis client for a URL (see Open), configured to
+// fail closed: no command retries, one dial attempt, short timeouts, context
+// deadlines honoured, no maintenance-notification or identity handshakes.
+func NewClient(rawURL string) (redis.UniversalClient, error) {
+	single, cluster, err := parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if cluster != nil {
+		c := redis.NewClusterClient(cluster)
+		// The cluster client retries a command after a network error (up to
+		// MaxRedirects times, whatever MaxRetries says), even when the
+		// command may have run: a script could apply twice. Its node clients
+		// turn such errors into final ones; MOVED and ASK (the command did
+		// not run) are still followed.
+		c.OnNewNode(func(node *redis.Client) { node.AddHook(noReplay{}) })
+		return c, nil
+	}
+	return redis.NewClient(single), nil
+}
+
+// noReplay is a hook that makes errors after which a command may have run
+// (EOF, connection reset, read timeout: anything from the network except a
+// failed dial) final: ErrMaybeApplied, which no client retries.
+type noReplay struct{}
+
+// ErrMaybeApplied replaces a network error after which a command may have
+// run on the server; the command is not retried.
+var ErrMaybeApplied = errors.New("redis: connection failed after the command was sent; it may have run")
+
+func maybeApplied(err error) error {
+	if err == nil {
+		return nil
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return err // never sent
+	}
+	var ne net.Error
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) {
+		return fmt.Errorf("%w (%s)", ErrMaybeApplied, err.Error())
+	}
+	return err
+}
+
+func (noReplay) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (noReplay) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := maybeApplied(next(ctx, cmd))
+		if err != nil {
+			cmd.SetErr(err)
+		}
+		return err
+	}
+}
+
+func (noReplay) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := maybeApplied(next(ctx, cmds))
+		for _, cmd := range cmds {
+			if e := maybeApplied(cmd.Err()); e != cmd.Err() {
+				cmd.SetErr(e)
+			}
+		}
+		return err
+	}
+}
+
+// parse turns a URL into client options, with the fail-closed settings.
+func parse(rawURL string) (*redis.Options, *redis.ClusterOptions, error) {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, nil, errors.New("redisstore: the URL must start with redis://, rediss://, redis+cluster:// or rediss+cluster://")
+	}
+	base, isCluster := strings.CutSuffix(scheme, "+cluster")
+	if base != "redis" && base != "rediss" {
+		return nil, nil, fmt.Errorf("redisstore: unsupported scheme %q", scheme)
+	}
+	if q := queryOf(rest); q.Has("max_retries") {
+		return nil, nil, errors.New("redisstore: max_retries is not configurable: commands are never retried")
+	}
+	if !isCluster {
+		o, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("redisstore: %w", clean(err))
+		}
+		if o.Network == "tcp" && hostOf(rest) == "" {
+			return nil, nil, errors.New("redisstore: the URL names no host")
+		}
+		o.MaxRetries = -1
+		o.DialerRetries = 1
+		o.DialTimeout = or(o.DialTimeout, DefaultDialTimeout)
+		o.ReadTimeout = or(o.ReadTimeout, DefaultReadTimeout)
+		o.WriteTimeout = or(o.WriteTimeout, DefaultWriteTimeout)
+		o.PoolTimeout = or(o.PoolTimeout, DefaultPoolTimeout)
+		o.ContextTimeoutEnabled = true
+		o.DisableIdentity = true
+		o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+		return o, nil, nil
+	}
+	// redis+cluster://user:pass@h1:p1,h2:p2/?q becomes redis://user:pass@h1:p1?q&addr=h2:p2.
+	hostpart, tail := rest, ""
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		hostpart, tail = rest[:i], rest[i:]
+	}
+	userinfo := ""
+	if at := strings.LastIndex(hostpart, "@"); at >= 0 {
+		userinfo, hostpart = hostpart[:at+1], hostpart[at+1:]
+	}
+	hosts := strings.Split(hostpart, ",")
+	for _, h := range hosts {
+		if strings.TrimSpace(h) == "" {
+			return nil, nil, errors.New("redisstore: the cluster URL has an empty host")
+		}
+	}
+	path, query, _ := strings.Cut(tail, "?")
+	if strings.Trim(path, "/") != "" {
+		return nil, nil, errors.New("redisstore: a cluster URL takes no database number")
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: %w", clean(err))
+	}
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	o, err := redis.ParseClusterURL(base + "://" + userinfo + hosts[0] + "?" + q.Encode())
+	if err != nil {
+		return nil, nil, fmt.Errorf("redisstore: %w", clean(err))
+	}
+	o.MaxRetries = -1
+	o.DialerRetries = 1
+	o.DialTimeout = or(o.DialTimeout, DefaultDialTimeout)
+	o.ReadTimeout = or(o.ReadTimeout, DefaultReadTimeout)
+	o.WriteTimeout = or(o.WriteTimeout, DefaultWriteTimeout)
+	o.PoolTimeout = or(o.PoolTimeout, DefaultPoolTimeout)
+	o.ContextTimeoutEnabled = true
+	o.DisableIdentity = true
+	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return nil, o, nil
+}
+
+// clean drops the URL (which may hold a password) from a URL parsing error.
+func clean(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("invalid URL: %w", ue.Err)
+	}
+	return err
+}
+
+func queryOf(rest string) url.Values {
+	_, query, _ := strings.Cut(rest, "?")
+	q, _ := url.ParseQuery(query)
+	return q
+}
+
+func hostOf(rest string) string {
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		rest = rest[:i]
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	return rest
+}
+
+func or(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// SetLogger sends go-redis's own log lines (failed dials, pool events) to l
+// as warnings, instead of unstructured lines on stderr. The setting is
+// process-wide. The lines carry addresses and server errors, no passwords.
+func SetLogger(l *slog.Logger) {
+	if l != nil {
+		redis.SetLogger(slogLogger{l})
+	}
+}
+
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Printf(ctx context.Context, format string, v ...any) {
+	s.l.LogAttrs(ctx, slog.LevelWarn, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
+}
+
+// unavailable wraps a Redis error in store.ErrUnavailable.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: redis: %w", store.ErrUnavailable, err)
+}
+
+// run executes sc with EVALSHA, sending the source with EVAL when the server
+// has not cached it (NOSCRIPT: the script did not run, so this is no retry of
+// a script that might have applied).
+func (s *Store) run(ctx context.Context, sc *script, keys []string, args ...any) (any, error) {
+	v, err := s.c.EvalSha(ctx, sc.sha, keys, args...).Result()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		v, err = s.c.Eval(ctx, sc.src, keys, args...).Result()
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return v, nil
+}
+
+// ints reads a script reply of integers.
+func ints(v any, n int) ([]int64, error) {
+	a, ok := v.([]any)
+	if !ok || len(a) < n {
+		return nil, unavailable(fmt.Errorf("unexpected script reply %v", v))
+	}
+	out := make([]int64, n)
+	for i := range out {
+		x, ok := a[i].(int64)
+		if !ok {
+			return nil, unavailable(fmt.Errorf("unexpected script reply %v", v))
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+func us(d time.Duration) int64 { return d.Microseconds() }
+
+func fromUS(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// Issue runs an IssueOp in one script.
+func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
+	keys := []string{PrefixEphemeral + op.LimitKey, PrefixEphemeral + op.CodeKey}
+	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
+	if op.Rate != nil {
+		keys = append(keys, PrefixEphemeral+op.Rate.Key)
+		rateIdx, rateLimit, ratePer = len(keys), op.Rate.Limit, us(op.Rate.Per)
+	}
+	guardIdx, guardKey, guardMax := 0, "", int64(0)
+	if g := op.Guard; g != nil {
+		keys = append(keys, PrefixRecords+g.Coll)
+		guardIdx, guardKey, guardMax = len(keys), g.Key, g.Max
+	}
+	args := make([]any, 0, 11+2*len(op.Windows))
+	args = append(args, us(op.Cooldown), us(op.TTL), op.MaxAttempts, op.Digest,
+		rateIdx, rateLimit, ratePer, guardIdx, guardKey, guardMax, len(op.Windows))
+	for _, w := range op.Windows {
+		args = append(args, us(w.Period), w.Max)
+	}
+	v, err := s.run(ctx, issueScript, keys, args...)
+	if err != nil {
+		return store.IssueResult{}, err
+	}
+	r, err := ints(v, 4)
+	if err != nil {
+		return store.IssueResult{}, err
+	}
+	return store.IssueResult{
+		Status: store.IssueStatus(r[0]), Window: int(r[1]), RetryAfter: fromUS(r[2]), Attempts: int(r[3]),
+	}, nil
+}
+
+// Revoke forgets the code of codeKey (its attempts stay until it expires) and
+// the destination's cooldown, in one script.
+func (s *Store) Revoke(ctx context.Context, codeKey, limitKey string) error {
+	_, err := s.run(ctx, revokeScript, []string{PrefixEphemeral + codeKey, PrefixEphemeral + limitKey})
+	return err
+}
+
+// opArgs appends the three keys of every collection of ops to keys and the
+// ops' arguments to args.
+func opArgs(ops []store.Op, keys []string, args []any) ([]string, []any) {
+	idx := map[string]int{}
+	args = append(args, len(ops))
+	for _, op := range ops {
+		c, ok := idx[op.Coll]
+		if !ok {
+			keys = append(keys, PrefixRecords+op.Coll, PrefixOrder+op.Coll, PrefixSequence+op.Coll)
+			c = len(keys) - 2
+			idx[op.Coll] = c
+		}
+		value := op.Value
+		if value == nil {
+			value = []byte{}
+		}
+		args = append(args, int(op.Kind), c, op.Key, value, op.Max)
+	}
+	return keys, args
+}
+
+// Check runs a CheckOp in one script.
+func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult, error) {
+	keys := []string{PrefixEphemeral + op.CodeKey}
+	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
+	if op.Rate != nil {
+		keys = append(keys, PrefixEphemeral+op.Rate.Key)
+		rateIdx, rateLimit, ratePer = len(keys), op.Rate.Limit, us(op.Rate.Per)
+	}
+	args := []any{op.Digest, op.MaxAttempts, rateIdx, rateLimit, ratePer}
+	keys, args = opArgs(op.Ops, keys, args)
+	v, err := s.run(ctx, checkScript, keys, args...)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	r, err := ints(v, 3)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	return store.CheckResult{Status: store.CheckStatus(r[0]), Attempts: int(r[1]), Op: int(r[2])}, nil
+}
+
+// Allow consumes one event of rate r (GCRA, burst = r.Limit) on the server's
+// clock; now is ignored.
+func (s *Store) Allow(ctx context.Context, r store.Rate, _ time.Time) (bool, error) {
+	v, err := s.run(ctx, allowScript, []string{PrefixEphemeral + r.Key}, r.Limit, us(r.Per))
+	if err != nil {
+		return false, err
+	}
+	n, ok := v.(int64)
+	if !ok {
+		return false, unavailable(fmt.Errorf("unexpected script reply %v", v))
+	}
+	return n == 1, nil
+}
+
+// Claim is SET key NX PX ttl: it reports false while key is claimed. now is
+// ignored.
+func (s *Store) Claim(ctx context.Context, key string, ttl time.Duration, _ time.Time) (bool, error) {
+	if ttl < time.Millisecond {
+		return true, nil // claimed and expired at once
+	}
+	err := s.c.SetArgs(ctx, PrefixEphemeral+key, "1", redis.SetArgs{Mode: "NX", TTL: ttl}).Err()
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, redis.Nil):
+		return false, nil
+	}
+	return false, unavailable(err)
+}
+
+// Get returns the durable record Coll/Key (one HGET).
+func (s *Store) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
+	v, err := s.c.HGet(ctx, PrefixRecords+coll, key).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, unavailable(err)
+	}
+	return v, true, nil
+}
+
+// List returns up to limit records of coll in insertion order, skipping
+// offset, and the number of records in coll (one script).
+func (s *Store) List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error) {
+	v, err := s.run(ctx, listScript, []string{PrefixRecords + coll, PrefixOrder + coll}, max(offset, 0), max(limit, 0))
+	if err != nil {
+		return nil, 0, err
+	}
+	a, ok := v.([]any)
+	bad := func() ([]store.Record, int, error) {
+		return nil, 0, unavailable(fmt.Errorf("unexpected script reply %v", v))
+	}
+	if !ok || len(a) < 1 || (len(a)-1)%3 != 0 {
+		return bad()
+	}
+	total, ok := a[0].(int64)
+	if !ok {
+		return bad()
+	}
+	out := make([]store.Record, 0, (len(a)-1)/3)
+	for i := 1; i < len(a); i += 3 {
+		k, ok1 := a[i].(string)
+		seq, ok2 := a[i+1].(int64)
+		val, ok3 := a[i+2].(string)
+		if !ok1 || !ok2 || !ok3 {
+			return bad()
+		}
+		out = append(out, store.Record{Key: k, Value: []byte(val), Seq: seq})
+	}
+	return out, int(total), nil
+}
+
+// Apply runs ops atomically in one script: it returns -1 when all were
+// applied, or the index of the first op whose precondition failed (and then
+// changes nothing).
+func (s *Store) Apply(ctx context.Context, ops []store.Op) (int, error) {
+	if len(ops) == 0 {
+		return -1, nil
+	}
+	keys, args := opArgs(ops, nil, nil)
+	v, err := s.run(ctx, applyScript, keys, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := v.(int64)
+	if !ok {
+		return 0, unavailable(fmt.Errorf("unexpected script reply %v", v))
+	}
+	return int(n), nil
+}
+
+// String describes the store without credentials.
+func (s *Store) String() string {
+	switch c := s.c.(type) {
+	case *redis.Client:
+		return "redis " + c.Options().Addr
+	case *redis.ClusterClient:
+		return "redis cluster " + strings.Join(c.Options().Addrs, ",")
+	}
+	return "redis"
+}

@@ -1,0 +1,339 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/verifyfn/verifyfn/shared/internal/redistest"
+	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/store/redisstore"
+	"github.com/verifyfn/verifyfn/shared/store/storetest"
+)
+
+func open(t testing.TB, url string) *redisstore.Store {
+	t.Helper()
+	st, err := redisstore.Open(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// The suite runs against a real, test-owned redis-server; time passes for
+// real (the store uses the server's clock).
+func TestConformance(t *testing.T) {
+	srv := redistest.Start(t)
+	t.Run("suite", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) storetest.Harness {
+			return storetest.Harness{Store: open(t, srv.URL())}
+		})
+	})
+	assertEphemeralTTLs(t, srv.URL())
+}
+
+// assertEphemeralTTLs checks that every ephemeral key has a TTL and no
+// durable key has one.
+func assertEphemeralTTLs(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	c := open(t, url).Client()
+	keys, err := c.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eph int
+	for _, k := range keys {
+		ttl, err := c.PTTL(ctx, k).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(k, redisstore.PrefixEphemeral):
+			eph++
+			if ttl == -1 { // go-redis reports PTTL's -1 (no TTL) as -1ns
+				t.Errorf("ephemeral key %q has no TTL (%s)", k, ttl)
+			}
+		case strings.HasPrefix(k, redisstore.PrefixRecords), strings.HasPrefix(k, redisstore.PrefixOrder), strings.HasPrefix(k, redisstore.PrefixSequence):
+			if ttl != -1 {
+				t.Errorf("durable key %q has a TTL (%s)", k, ttl)
+			}
+		default:
+			t.Errorf("key %q has no store prefix", k)
+		}
+	}
+	if eph == 0 {
+		t.Error("no ephemeral keys left to inspect")
+	}
+}
+
+func TestURLs(t *testing.T) {
+	for _, u := range []string{
+		"redis://127.0.0.1:6379", "redis://:secret@127.0.0.1:6379/2", "rediss://user:pw@redis.example:6380?dial_timeout=2s",
+		"redis+cluster://10.0.0.1:7000,10.0.0.2:7001", "rediss+cluster://u:p@10.0.0.1:7000,10.0.0.2:7001?read_timeout=1s",
+	} {
+		if err := redisstore.Validate(u); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	for _, u := range []string{
+		"http://127.0.0.1", "redis://127.0.0.1:6379?max_retries=3", "redis://127.0.0.1:6379?bogus=1", "redis://127.0.0.1/x/y",
+		"redis+cluster://a:1,,b:2", "redis+cluster://a:1/3", "127.0.0.1:6379", "redis://",
+	} {
+		if err := redisstore.Validate(u); err == nil {
+			t.Errorf("%s: accepted", u)
+		}
+	}
+	if got := redisstore.Redact("redis://user:s3cret@h:1/0"); got != "redis://user:xxxxx@h:1/0" {
+		t.Errorf("Redact = %q", got)
+	}
+	if got := redisstore.Redact("redis+cluster://:s3cret@a:1,b:2"); strings.Contains(got, "s3cret") {
+		t.Errorf("Redact = %q", got)
+	}
+	if got := redisstore.Redact("redis://h:1"); got != "redis://h:1" {
+		t.Errorf("Redact = %q", got)
+	}
+}
+
+// The client is configured to fail closed.
+func TestClientOptions(t *testing.T) {
+	c, err := redisstore.NewClient("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	o := c.(*redis.Client).Options()
+	if o.MaxRetries != -1 && o.MaxRetries != 0 || o.DialTimeout > time.Second || o.ReadTimeout > time.Second || o.WriteTimeout > time.Second || o.PoolTimeout > time.Second || !o.ContextTimeoutEnabled {
+		t.Fatalf("options %+v", o)
+	}
+	cc, err := redisstore.NewClient("redis+cluster://127.0.0.1:1,127.0.0.1:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	co := cc.(*redis.ClusterClient).Options()
+	if co.MaxRetries != -1 && co.MaxRetries != 0 || len(co.Addrs) != 2 || co.ReadTimeout > time.Second {
+		t.Fatalf("cluster options %+v", co)
+	}
+}
+
+// Open does no network I/O; with nothing listening every call fails fast
+// with store.ErrUnavailable.
+func TestUnreachable(t *testing.T) {
+	st := open(t, "redis://127.0.0.1:1") // nothing listens on port 1
+	ctx := context.Background()
+	start := time.Now()
+	_, err := st.Issue(ctx, store.IssueOp{LimitKey: "{a}:l", CodeKey: "{a}:c", TTL: time.Minute, MaxAttempts: 5})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Issue: %v", err)
+	}
+	_, _, err = st.Get(ctx, "{a}:c", "k")
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Get: %v", err)
+	}
+	_, err = st.Claim(ctx, "{a}:n", time.Minute, time.Time{})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Claim: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("failing took %s", d)
+	}
+}
+
+// A flushed script cache (NOSCRIPT) is handled by sending the script again.
+func TestScriptFlush(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	ctx := context.Background()
+	for range 2 {
+		if ok, err := st.Allow(ctx, store.Rate{Key: "{a}:r", Limit: 10, Per: time.Second}, time.Time{}); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if err := st.Client().ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Server errors such as a replica refusing writes fail closed.
+func TestReadOnlyReplicaFailsClosed(t *testing.T) {
+	primary := redistest.Start(t)
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	st := open(t, replica.URL())
+	_, err := st.Apply(context.Background(), []store.Op{{Kind: store.Insert, Coll: "{a}:c", Key: "k"}})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Apply on a replica: %v", err)
+	}
+}
+
+// Errors about a URL never repeat its password.
+func TestURLErrorsHidePassword(t *testing.T) {
+	for _, u := range []string{"redis://u:s3cret@h:port/0", "redis://u:s3cret@h:1/x", "redis+cluster://u:s3cret@a:1,b:x%zz?%zz", "rediss://u:s3cret@h:1?max_retries=2"} {
+		err := redisstore.Validate(u)
+		if err == nil {
+			t.Errorf("%s: accepted", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error repeats the password: %v", err)
+		}
+	}
+}
+
+// The suite also passes on a Redis Cluster: every script's keys share one
+// slot (the account's hash tag), so no script is refused with CROSSSLOT.
+func TestConformanceCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, 3)
+	t.Run("suite", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) storetest.Harness {
+			return storetest.Harness{Store: open(t, cl.URL())}
+		})
+	})
+	// The subtests' accounts landed on more than one node.
+	used := 0
+	for _, n := range cl.Nodes {
+		c := redis.NewClient(&redis.Options{Addr: n.Addr})
+		if k, _ := c.DBSize(context.Background()).Result(); k > 0 {
+			used++
+		}
+		c.Close()
+	}
+	if used < 2 {
+		t.Fatalf("keys on %d node(s); the test should spread accounts over the cluster", used)
+	}
+}
+
+// A cluster node that dies makes the accounts it serves unavailable (fail
+// closed, quickly), while the other accounts keep working.
+func TestClusterNodeDownFailsClosed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, 3)
+	st := open(t, cl.URL())
+	ctx := context.Background()
+	c := st.Client().(*redis.ClusterClient)
+	// Find an account tag on the first node and one elsewhere.
+	first := cl.Nodes[0].Addr
+	var down, up string
+	for i := 0; down == "" || up == ""; i++ {
+		tag := "{" + strconv.Itoa(i) + "}"
+		n, err := c.MasterForKey(ctx, tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Options().Addr == first {
+			down = tag
+		} else {
+			up = tag
+		}
+	}
+	apply := func(tag string) error {
+		_, err := st.Apply(ctx, []store.Op{{Kind: store.Put, Coll: tag + ":c", Key: "k"}})
+		return err
+	}
+	if err := apply(down); err != nil {
+		t.Fatal(err)
+	}
+	cl.Nodes[0].Kill()
+	start := time.Now()
+	if err := apply(down); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Apply on the dead node's slot: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("failing took %s", d)
+	}
+	if err := apply(up); err != nil {
+		t.Fatalf("Apply on a live node's slot: %v", err)
+	}
+}
+
+// Open makes no connection: the first operation does.
+func TestOpenIsLazy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, u := range []string{"redis://" + ln.Addr().String(), "redis+cluster://" + ln.Addr().String() + "," + ln.Addr().String()} {
+		st, err := redisstore.Open(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(200 * time.Millisecond))
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+			t.Fatalf("%s: Open connected", u)
+		}
+		st.Close()
+	}
+}
+
+// A command whose reply times out is not retried: the script may have run
+// (here: it runs once the paused server continues), so a retry could apply it
+// twice. Checked for a standalone server and for a cluster, whose client
+// retries after network errors unless told not to (without the noReplay hook
+// this takes four read timeouts).
+func TestTimeoutIsNotReplayed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pauses redis-servers")
+	}
+	ctx := context.Background()
+	cl := redistest.StartCluster(t, 3)
+	single := redistest.Start(t)
+	for _, tc := range []struct {
+		name string
+		url  string
+		node func(st *redisstore.Store, tag string) *redistest.Server
+	}{
+		{"standalone", single.URL(), func(*redisstore.Store, string) *redistest.Server { return single }},
+		{"cluster", cl.URL(), func(st *redisstore.Store, tag string) *redistest.Server {
+			n, err := st.Client().(*redis.ClusterClient).MasterForKey(ctx, tag)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range cl.Nodes {
+				if s.Addr == n.Options().Addr {
+					return s
+				}
+			}
+			t.Fatal("no node serves the tag")
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := open(t, tc.url)
+			incr := []store.Op{{Kind: store.Incr, Coll: "{replay}:c", Key: "n"}}
+			if _, err := st.Apply(ctx, []store.Op{{Kind: store.Put, Coll: "{replay}:warm", Key: "k"}}); err != nil {
+				t.Fatal(err) // connected, script loaded
+			}
+			node := tc.node(st, "{replay}")
+			node.Pause()
+			start := time.Now()
+			_, err := st.Apply(ctx, incr)
+			took := time.Since(start)
+			node.Resume()
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("Apply against a paused server: %v", err)
+			}
+			if took > 1500*time.Millisecond { // one 500 ms read timeout; retries would add more
+				t.Errorf("Apply took %s: the command was retried", took)
+			}
+			time.Sleep(300 * time.Millisecond)
+			v, _, err := st.Get(ctx, "{replay}:c", "n")
+			if err != nil || string(v) != "1" {
+				t.Fatalf("after the timeout the counter is %q (%v); want 1: the script ran once, never replayed", v, err)
+			}
+		})
+	}
+}

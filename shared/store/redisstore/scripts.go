@@ -1,0 +1,255 @@
+package redisstore
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+)
+
+// script is a Lua script run with EVALSHA (and EVAL once per server when the
+// server does not have it cached yet).
+type script struct {
+	src string
+	sha string
+}
+
+func newScript(body string) *script {
+	src := prelude + body
+	sum := sha1.Sum([]byte(src))
+	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+// prelude holds the helpers every script shares. Times are microseconds on
+// the server's clock (TIME); key lifetimes are milliseconds (PEXPIRE), rounded
+// up. Numbers go to redis.call as Lua numbers, which Redis writes as exact
+// integers (never through tostring, which keeps only 14 digits).
+const prelude = `
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local function ms(us)
+  local m = math.ceil(us / 1000)
+  if m < 1 then m = 1 end
+  return m
+end
+-- gcra consumes one event of limit per per_us at key (burst = limit). It
+-- returns 1 or 0 and, when refused, the wait in microseconds.
+local function gcra(key, limit, per_us, now)
+  if limit <= 0 or per_us <= 0 then return 0, per_us end
+  local interval = math.floor(per_us / limit)
+  local tat = tonumber(redis.call('GET', key)) or now
+  if tat < now then tat = now end
+  local nxt = tat + interval
+  local over = nxt - now - per_us
+  if over > 0 then return 0, over end
+  redis.call('SET', key, nxt, 'PX', ms(nxt - now))
+  return 1, 0
+end
+-- same compares two strings in time independent of where they differ.
+local function same(a, b)
+  if type(a) ~= 'string' or type(b) ~= 'string' or #a ~= #b then return false end
+  local d = 0
+  for i = 1, #a do d = bit.bor(d, bit.bxor(string.byte(a, i), string.byte(b, i))) end
+  return d == 0
+end
+-- Durable records: a collection is three keys, KEYS[c] the hash key -> value,
+-- KEYS[c+1] the sorted set key -> sequence, KEYS[c+2] the sequence counter.
+-- read_ops reads n ops of 5 arguments each from ARGV starting at i:
+-- kind, c, key, value, max.
+local INSERT, PUT, INCR, REMOVE, MUSTEXIST, MUSTNOTEXIST = 0, 1, 2, 3, 4, 5
+local function read_ops(i)
+  local n = tonumber(ARGV[i])
+  local ops = {}
+  for j = 1, n do
+    local b = i + (j - 1) * 5
+    ops[j] = {kind = tonumber(ARGV[b + 1]), c = tonumber(ARGV[b + 2]), key = ARGV[b + 3], value = ARGV[b + 4], max = tonumber(ARGV[b + 5])}
+  end
+  return ops
+end
+-- precheck returns the 0-based index of the first op whose precondition
+-- fails against the records as they are, or -1.
+local function precheck(ops)
+  for i, op in ipairs(ops) do
+    local h = KEYS[op.c]
+    if op.kind == INCR then
+      if op.max > 0 and (tonumber(redis.call('HGET', h, op.key)) or 0) >= op.max then return i - 1 end
+    else
+      local exists = redis.call('HEXISTS', h, op.key) == 1
+      if (op.kind == INSERT or op.kind == MUSTNOTEXIST) and exists then return i - 1 end
+      if (op.kind == REMOVE or op.kind == MUSTEXIST) and not exists then return i - 1 end
+    end
+  end
+  return -1
+end
+local function put(c, key, value)
+  if redis.call('HSET', KEYS[c], key, value) == 1 then
+    local seq = redis.call('INCR', KEYS[c + 2])
+    redis.call('ZADD', KEYS[c + 1], seq, key)
+  end
+end
+local function apply(ops)
+  for _, op in ipairs(ops) do
+    if op.kind == INSERT or op.kind == PUT then
+      put(op.c, op.key, op.value)
+    elseif op.kind == INCR then
+      put(op.c, op.key, (tonumber(redis.call('HGET', KEYS[op.c], op.key)) or 0) + 1)
+    elseif op.kind == REMOVE then
+      redis.call('HDEL', KEYS[op.c], op.key)
+      redis.call('ZREM', KEYS[op.c + 1], op.key)
+    end
+  end
+end
+`
+
+// issueScript returns {status, window index, retry-after µs, attempts
+// carried} (status: a store.IssueStatus).
+//
+// KEYS: 1 limit hash, 2 code hash, [rate key], [guard collection hash].
+// ARGV: 1 cooldown µs, 2 TTL µs, 3 max attempts, 4 digest, 5 rate key index
+// (0: none), 6 rate limit, 7 rate period µs, 8 guard key index (0: none),
+// 9 guard record key, 10 guard max, 11 number of windows, then per window its
+// period µs and max.
+//
+// The limit hash holds c (cooldown end) and, per window period P, s:P (start)
+// and n:P (count); it lives as long as its cooldown or its longest running
+// window. The code hash holds d (digest; absent once revoked or burned), a
+// (attempts) and x (expiry); it lives for the code's TTL, so the attempts die
+// with the code and never without it. A fresh send runs ten commands.
+var issueScript = newScript(`
+local now = now_us()
+local lim, code = KEYS[1], KEYS[2]
+local cooldown, ttl, maxatt, digest = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local ri, rlimit, rper = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local gi, gkey, gmax = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
+local nwin = tonumber(ARGV[11])
+
+if ri > 0 then
+  local ok, wait = gcra(KEYS[ri], rlimit, rper, now)
+  if ok == 0 then return {1, 0, wait, 0} end
+end
+if gi > 0 and gmax > 0 then
+  if (tonumber(redis.call('HGET', KEYS[gi], gkey)) or 0) >= gmax then return {4, 0, 0, 0} end
+end
+local flat = redis.call('HGETALL', lim)
+local h = {}
+for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+local until_ = tonumber(h.c) or 0
+if now < until_ then return {2, 0, until_ - now, 0} end
+local set, need = {'c', now + cooldown}, cooldown
+for i = 1, nwin do
+  local p = ARGV[10 + 2 * i]
+  local period, cap = tonumber(p), tonumber(ARGV[11 + 2 * i])
+  local start = tonumber(h['s:' .. p])
+  if start and now < start + period then
+    local n = tonumber(h['n:' .. p]) or 0
+    if n >= cap then return {3, i - 1, start + period - now, 0} end
+    set[#set + 1], set[#set + 2] = 'n:' .. p, n + 1
+    if start + period - now > need then need = start + period - now end
+  else
+    set[#set + 1], set[#set + 2], set[#set + 3], set[#set + 4] = 's:' .. p, now, 'n:' .. p, 1
+    if period > need then need = period end
+  end
+  h['s:' .. p] = nil
+end
+-- Windows of other periods (another configuration) keep the key while they run.
+for f, v in pairs(h) do
+  if string.sub(f, 1, 2) == 's:' then
+    local left = tonumber(v) + tonumber(string.sub(f, 3)) - now
+    if left > need then need = left end
+  end
+end
+redis.call('HSET', lim, unpack(set))
+redis.call('PEXPIRE', lim, ms(need))
+
+local carried = 0
+local old = redis.call('HMGET', code, 'a', 'x')
+if old[2] and now < tonumber(old[2]) then
+  local a = tonumber(old[1]) or 0
+  if a < maxatt then carried = a end
+end
+redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl)
+redis.call('PEXPIRE', code, ms(ttl))
+return {0, 0, 0, carried}
+`)
+
+// revokeScript: KEYS 1 code hash, 2 limit hash. It forgets the digest (the
+// attempts stay until the code's expiry) and the cooldown.
+var revokeScript = newScript(`
+redis.call('HDEL', KEYS[1], 'd')
+redis.call('HDEL', KEYS[2], 'c')
+return 0
+`)
+
+// checkScript returns {status, attempts, op index} (store.CheckStatus).
+//
+// KEYS: 1 code hash, [rate key], then three keys per collection of the ops.
+// ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
+// 5 rate period µs, 6.. the ops (see read_ops).
+var checkScript = newScript(`
+local now = now_us()
+local code = KEYS[1]
+local digest, maxatt = ARGV[1], tonumber(ARGV[2])
+local ri, rlimit, rper = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local ops = read_ops(6)
+
+if ri > 0 then
+  local ok = gcra(KEYS[ri], rlimit, rper, now)
+  if ok == 0 then return {4, 0, 0} end
+end
+local i = precheck(ops)
+if i >= 0 then return {5, 0, i} end
+local rec = redis.call('HMGET', code, 'd', 'a', 'x')
+if not rec[3] or now >= tonumber(rec[3]) then
+  redis.call('DEL', code)
+  return {2, 0, 0}
+end
+local a = tonumber(rec[2]) or 0
+if a >= maxatt then return {3, a, 0} end
+if not rec[1] then return {2, a, 0} end
+if not same(rec[1], digest) then
+  a = redis.call('HINCRBY', code, 'a', 1)
+  if a >= maxatt then
+    redis.call('HDEL', code, 'd')
+    return {3, a, 0}
+  end
+  return {1, a, 0}
+end
+apply(ops)
+redis.call('DEL', code)
+return {0, a, 0}
+`)
+
+// allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs. Returns 1 or 0.
+var allowScript = newScript(`
+local ok = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_us())
+return ok
+`)
+
+// applyScript: KEYS three per collection; ARGV the ops. Returns -1 or the
+// index of the op whose precondition failed.
+var applyScript = newScript(`
+local ops = read_ops(1)
+local i = precheck(ops)
+if i >= 0 then return i end
+apply(ops)
+return -1
+`)
+
+// listScript: KEYS 1 hash, 2 sorted set; ARGV 1 offset, 2 limit. Returns
+// {total, key, seq, value, key, seq, value, ...}.
+var listScript = newScript(`
+local total = redis.call('ZCARD', KEYS[2])
+local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {total}
+if offset >= total or limit <= 0 then return out end
+local members = redis.call('ZRANGE', KEYS[2], offset, offset + limit - 1, 'WITHSCORES')
+for j = 1, #members, 2 do
+  local v = redis.call('HGET', KEYS[1], members[j])
+  if v then
+    out[#out + 1] = members[j]
+    out[#out + 1] = tonumber(members[j + 1])
+    out[#out + 1] = v
+  end
+end
+return out
+`)
