@@ -1,28 +1,26 @@
 // Command sendverify is the intlpartnersmgt function (SendVerifyCode,
-// CreateAccount). It serves HTTP on VERIFYFN_ADDR, as a Tencent SCF web
-// function does on port 9000; configuration comes from the environment.
+// CreateAccount).
+// One binary runs everywhere: on AWS Lambda (provided.al2023, as bootstrap),
+// as a Tencent SCF Go1 event function (as main), and as plain HTTP on
+// VERIFYFN_ADDR (locally, in a container, or as an SCF web function on port
+// 9000); see package runtime. Configuration comes from the environment.
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/runtime"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 )
 
 func main() {
-	cfg, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "sendverify: configuration: %v\n", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.RunServer(ctx, cfg, map[string]bool{intlpartnersmgt.Name: true}, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(runtime.Main(runtime.Function{
+		Name: "sendverify",
+		New: func(cfg config.Config, o app.Options) (*app.App, error) {
+			o.Services = map[string]bool{intlpartnersmgt.Name: true}
+			return app.New(cfg, o)
+		},
+	}))
 }
