@@ -17,15 +17,17 @@ import (
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
-	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
+	"github.com/verifyfn/verifyfn/shared/delivery/setup"
 	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/services/domain"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/services/smh"
 	"github.com/verifyfn/verifyfn/shared/store"
-	"github.com/verifyfn/verifyfn/shared/store/memstore"
+	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
@@ -38,7 +40,7 @@ type Options struct {
 	Sender   delivery.Sender    // default: the outbox file named in the config
 	Accounts *accounts.Registry // default: loaded from the config (or the development account)
 	Services map[string]bool    // serve only these services (default: all)
-	Store    Store              // default: a new embedded store
+	Store    Store              // default: opened from cfg.Store (VERIFYFN_STORE) and closed by Close
 }
 
 // Store is everything the services need from a store.
@@ -73,11 +75,23 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		opt.Rand = rand.Reader
 	}
 	a := &App{}
+	built := false
+	defer func() {
+		if !built { // release what was opened (a store file's lock, the outbox)
+			a.Close()
+		}
+	}()
 	reg := opt.Accounts
 	switch {
 	case reg != nil:
 	case cfg.AccountsFile != "":
 		r, err := accounts.Load(cfg.AccountsFile, os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		reg = r
+	case cfg.AccountsYAML != "":
+		r, err := accounts.Parse("VERIFYFN_ACCOUNTS_YAML", []byte(cfg.AccountsYAML), os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +112,17 @@ func New(cfg config.Config, opt Options) (*App, error) {
 
 	st := opt.Store
 	if st == nil {
-		st = memstore.New()
+		opened, err := storeopen.Open(cfg.Store)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, opened)
+		st = opened
 	}
 	a.Store = st
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand,
+		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
 	})
 	if err != nil {
 		return nil, err
@@ -111,12 +130,12 @@ func New(cfg config.Config, opt Options) (*App, error) {
 
 	sender := opt.Sender
 	if sender == nil {
-		ob, err := outbox.Open(cfg.Outbox)
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
 		if err != nil {
 			return nil, err
 		}
-		a.closers = append(a.closers, ob)
-		sender = ob
+		a.closers = append(a.closers, closer)
+		sender = s
 	}
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
@@ -142,10 +161,23 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		return nil, err
 	}
 	a.Handler = tc
+	if want(cams.Name) {
+		acs, err := acsapi.New(acsapi.Config{
+			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+		}, cams.New(cams.Config{Engine: engine, Sender: sender, Now: opt.Now, RateLimit: cfg.CAMSRateLimit}))
+		if err != nil {
+			return nil, err
+		}
+		a.Handler = acs
+		if len(services) > 0 {
+			a.Handler = Dispatch(acs, tc)
+		}
+	}
+	built = true
 	return a, nil
 }
 
-// Close releases files the app opened.
+// Close releases the files and the store the app opened.
 func (a *App) Close() error {
 	var errs []error
 	for _, c := range a.closers {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
 
 // NewLogger returns the JSON logger every entry point uses.
@@ -26,7 +27,8 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 // code and writes problems to stderr.
 func RunServer(ctx context.Context, cfg config.Config, services map[string]bool, stderr io.Writer) int {
 	logger := NewLogger(stderr, cfg.LogLevel)
-	if cfg.AccountsFile == "" && !config.Loopback(cfg.Addr) {
+	storeopen.SetLogger(logger)
+	if cfg.AccountsFile == "" && cfg.AccountsYAML == "" && !config.Loopback(cfg.Addr) {
 		fmt.Fprintf(stderr, "verifyfn: refusing to serve the built-in development account on non-loopback address %s; set VERIFYFN_ACCOUNTS\n", cfg.Addr)
 		return 2
 	}
@@ -37,7 +39,7 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 	}
 	defer a.Close()
 	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
-		logger.Info("listening", "addr", addr.String(), "outbox", cfg.Outbox, "store", cfg.Store)
+		logger.Info("listening", "addr", addr.String(), "outbox", cfg.Outbox, "store", storeopen.Redact(cfg.Store))
 		if a.DevAccount {
 			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
 				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",

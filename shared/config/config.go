@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
 
 // Config is the whole configuration. Every field has an environment variable;
@@ -18,18 +19,22 @@ import (
 type Config struct {
 	Addr             string         // VERIFYFN_ADDR, default 127.0.0.1:9000
 	AccountsFile     string         // VERIFYFN_ACCOUNTS: YAML file; empty = the local development account
+	AccountsYAML     string         // VERIFYFN_ACCOUNTS_YAML: the accounts YAML itself, instead of a file
 	CodeKey          []byte         // VERIFYFN_CODE_KEY: HMAC key for code digests, >= 16 bytes
 	Outbox           string         // VERIFYFN_OUTBOX: development outbox file, default ./verifyfn-outbox.jsonl
-	Store            string         // VERIFYFN_STORE: "memory" (default)
+	Store            string         // VERIFYFN_STORE: "memory" (default), "file:PATH", "redis://...", "rediss://...", "redis+cluster://h1:p,h2:p"
 	LogLevel         string         // VERIFYFN_LOG_LEVEL: debug, info (default), warn, error
 	CodeTTL          time.Duration  // VERIFYFN_CODE_TTL, default 10m, at most 10m
 	MaxAttempts      int            // VERIFYFN_MAX_ATTEMPTS, default 5
 	Cooldown         time.Duration  // VERIFYFN_RESEND_COOLDOWN, default 60s
 	Windows          []store.Window // VERIFYFN_SEND_WINDOWS, default "5/1h,10/24h"
 	RateLimit        int            // VERIFYFN_RATE_LIMIT: requests per second per account and action, default 20
+	CAMSRateLimit    int            // VERIFYFN_CAMS_RATE_LIMIT: the same for the cams actions, default 10 (CAMS's documented QPS)
 	UnsupportedAreas []int          // VERIFYFN_UNSUPPORTED_COUNTRY_CODES, default "7,380,86"
 	TrustedHostHdr   string         // VERIFYFN_TRUSTED_HOST_HEADER: header carrying the signed host behind a proxy
 	SMHCodeLength    int            // VERIFYFN_SMH_CODE_LENGTH: digits of SendSmsCode codes, 4 to 10, default 6
+	Env              string         // VERIFYFN_ENV: development (default), test, staging or production
+	Delivery         Delivery       // VERIFYFN_DELIVERY, VERIFYFN_TEMPLATES, VERIFYFN_TEST_NUMBERS, ... (delivery.go)
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -37,12 +42,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr:           or(getenv("VERIFYFN_ADDR"), "127.0.0.1:9000"),
 		AccountsFile:   getenv("VERIFYFN_ACCOUNTS"),
+		AccountsYAML:   getenv("VERIFYFN_ACCOUNTS_YAML"),
 		Outbox:         or(getenv("VERIFYFN_OUTBOX"), "./verifyfn-outbox.jsonl"),
 		Store:          or(getenv("VERIFYFN_STORE"), "memory"),
 		LogLevel:       or(getenv("VERIFYFN_LOG_LEVEL"), "info"),
 		TrustedHostHdr: getenv("VERIFYFN_TRUSTED_HOST_HEADER"),
 	}
 	var errs []error
+	if c.AccountsFile != "" && c.AccountsYAML != "" {
+		errs = append(errs, errors.New("set VERIFYFN_ACCOUNTS or VERIFYFN_ACCOUNTS_YAML, not both"))
+	}
 	if k := getenv("VERIFYFN_CODE_KEY"); k != "" {
 		if len(k) < 16 {
 			errs = append(errs, errors.New("VERIFYFN_CODE_KEY must be at least 16 bytes"))
@@ -67,15 +76,19 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.RateLimit, err = integer(getenv, "VERIFYFN_RATE_LIMIT", 20); err != nil || c.RateLimit < 1 {
 		errs = append(errs, errors.New("VERIFYFN_RATE_LIMIT must be a positive integer"))
 	}
+	if c.CAMSRateLimit, err = integer(getenv, "VERIFYFN_CAMS_RATE_LIMIT", 10); err != nil || c.CAMSRateLimit < 1 {
+		errs = append(errs, errors.New("VERIFYFN_CAMS_RATE_LIMIT must be a positive integer"))
+	}
 	if c.Windows, err = ParseWindows(or(getenv("VERIFYFN_SEND_WINDOWS"), "5/1h,10/24h")); err != nil {
 		errs = append(errs, fmt.Errorf("VERIFYFN_SEND_WINDOWS: %w", err))
 	}
 	if c.UnsupportedAreas, err = intList(or(getenv("VERIFYFN_UNSUPPORTED_COUNTRY_CODES"), "7,380,86")); err != nil {
 		errs = append(errs, fmt.Errorf("VERIFYFN_UNSUPPORTED_COUNTRY_CODES: %w", err))
 	}
-	if c.Store != "memory" {
-		errs = append(errs, fmt.Errorf("VERIFYFN_STORE=%q: only \"memory\" is supported", c.Store))
+	if err := storeopen.Validate(c.Store); err != nil {
+		errs = append(errs, fmt.Errorf("VERIFYFN_STORE=%q: %w", storeopen.Redact(c.Store), err))
 	}
+	errs = append(errs, c.readDelivery(getenv)...)
 	return c, errors.Join(errs...)
 }
 
