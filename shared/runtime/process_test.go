@@ -302,6 +302,31 @@ func TestLambdaProcessBadConfig(t *testing.T) {
 	}
 }
 
+// Init does no network I/O: with the store unreachable the function still
+// starts, and the first request fails closed with InternalError, as a
+// response.
+func TestLambdaProcessStoreUnreachable(t *testing.T) {
+	rt, p := startLambda(t, baseEnv(t.TempDir(), "VERIFYFN_STORE=redis://127.0.0.1:"+freePort(t)+"/0"))
+	inv := rt.invoke(t, v2Event(t, "51234567"))
+	if inv.kind != "response" {
+		t.Fatalf("%s: %s\nstderr: %s", inv.kind, inv.body, p.stderr)
+	}
+	if got := gwtest.Decode(t, inv.body).Code(t); got != "InternalError" {
+		t.Fatalf("code %q, want InternalError", got)
+	}
+}
+
+// A Lambda build (-tags lambda.norpc) has no SCF adapter and says so.
+func TestLambdaBuildRefusesSCF(t *testing.T) {
+	cmd := exec.Command(functionBinary(t, lambdaBuild))
+	cmd.Env = baseEnv(t.TempDir(), "_LAMBDA_SERVER_PORT="+freePort(t))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "built with -tags lambda.norpc") {
+		t.Fatalf("err %v, output %q", err, out)
+	}
+}
+
 // --- SCF -----------------------------------------------------------------
 
 func freePort(tb testing.TB) string {

@@ -19,9 +19,10 @@ import (
 // with the request rate, the bound-accounts guard, the cooldown, two send
 // windows and the code, each op for a new number) against a bare EVALSHA of
 // a trivial one-key script, the ceiling for one round trip on the same
-// client and server. Each mode reports ops/s and p99; the issue benchmarks
-// also report their ops/s as a percentage of the preceding ceiling run
-// ("%ceiling"). Run with -bench RoundTrip; the redis-server is test-owned.
+// client and server, in the same run. For one client (serial) and for 16
+// concurrent ones (parallel) it reports ops/s and p99 of both and the issue
+// throughput as a percentage of the ceiling ("%ceiling"). Run with
+// -bench RoundTrip; the redis-server is test-owned, on loopback.
 func BenchmarkRoundTrip(b *testing.B) {
 	srv := redistest.Start(b)
 	st := open(b, srv.URL())
@@ -58,61 +59,75 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 
 	for _, mode := range []struct {
-		name     string
-		parallel bool
-	}{{"serial", false}, {"parallel", true}} {
-		var ceilingOps float64
-		for _, op := range []struct {
-			name string
-			fn   func() error
-		}{{"ceiling-evalsha", ceiling}, {"issue", issue}} {
-			b.Run(mode.name+"/"+op.name, func(b *testing.B) {
-				ops, p99 := measure(b, mode.parallel, op.fn)
-				b.ReportMetric(ops, "ops/s")
-				b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
-				if op.name == "ceiling-evalsha" {
-					ceilingOps = ops
-				} else if ceilingOps > 0 {
-					b.ReportMetric(100*ops/ceilingOps, "%ceiling")
-				}
-			})
-		}
+		name        string
+		concurrency int
+	}{{"serial", 1}, {"parallel", 16}} {
+		b.Run(mode.name, func(b *testing.B) {
+			c, i := compare(b, mode.concurrency, ceiling, issue)
+			b.ReportMetric(c.opsPerSec, "ceiling-ops/s")
+			b.ReportMetric(float64(c.p99.Microseconds()), "ceiling-p99-µs")
+			b.ReportMetric(i.opsPerSec, "issue-ops/s")
+			b.ReportMetric(float64(i.p99.Microseconds()), "issue-p99-µs")
+			b.ReportMetric(100*i.opsPerSec/c.opsPerSec, "%ceiling")
+		})
 	}
 }
 
-// measure runs fn b.N times (in parallel when asked) and returns ops/s and
-// the 99th percentile latency.
-func measure(b *testing.B, parallel bool, fn func() error) (float64, time.Duration) {
-	var mu sync.Mutex
-	var lat []time.Duration
-	run := func(next func() bool) {
-		local := make([]time.Duration, 0, 1024)
-		for next() {
-			t0 := time.Now()
-			if err := fn(); err != nil {
-				b.Error(err)
-				return
-			}
-			local = append(local, time.Since(t0))
-		}
-		mu.Lock()
-		lat = append(lat, local...)
-		mu.Unlock()
-	}
+type figures struct {
+	opsPerSec float64
+	p99       time.Duration
+}
+
+// compare runs b.N ceiling ops and b.N issue ops with the given concurrency,
+// in ten alternating phases, so both see the same machine: a noisy neighbour
+// slows both, not one.
+func compare(b *testing.B, concurrency int, ceiling, issue func() error) (figures, figures) {
+	const phases = 10
+	per := max(b.N/phases, 1)
+	var took [2]time.Duration
+	var lat [2][]time.Duration
 	b.ResetTimer()
-	start := time.Now()
-	if parallel {
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) { run(pb.Next) })
-	} else {
-		i := 0
-		run(func() bool { i++; return i <= b.N })
+	for range phases {
+		for k, fn := range []func() error{ceiling, issue} {
+			d, l := phase(b, per, concurrency, fn)
+			took[k] += d
+			lat[k] = append(lat[k], l...)
+		}
 	}
-	elapsed := time.Since(start)
 	b.StopTimer()
-	if len(lat) == 0 {
-		return 0, 0
+	var out [2]figures
+	for k := range out {
+		slices.Sort(lat[k])
+		out[k] = figures{opsPerSec: float64(per*phases) / took[k].Seconds(), p99: lat[k][len(lat[k])*99/100]}
 	}
-	slices.Sort(lat)
-	return float64(len(lat)) / elapsed.Seconds(), lat[len(lat)*99/100]
+	return out[0], out[1]
+}
+
+// phase runs fn n times on concurrency goroutines and returns the elapsed
+// time and every latency.
+func phase(b *testing.B, n, concurrency int, fn func() error) (time.Duration, []time.Duration) {
+	var left atomic.Int64
+	left.Store(int64(n))
+	var mu sync.Mutex
+	lat := make([]time.Duration, 0, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Go(func() {
+			local := make([]time.Duration, 0, n/concurrency+1)
+			for left.Add(-1) >= 0 {
+				t0 := time.Now()
+				if err := fn(); err != nil {
+					b.Error(err)
+					return
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return time.Since(start), lat
 }
