@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint unit redis-server contract bench run build package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server contract bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
 ## test: formatting, vet, every test under the race detector, the Pact contracts, and the
 ## deployment package check; every fuzz target briefly (fuzz-ci)
@@ -86,24 +86,32 @@ DIST := dist
 MKZIP := $(DIST)/.bin/mkzip
 GOBUILD := CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w"
 ZIP_EXTRA := $(if $(ACCOUNTS),accounts.yaml=$(ACCOUNTS))
+LAMBDA_ARCHS ?= arm64 amd64
 
-build:
-	@mkdir -p $(DIST)/.bin $(DIST)/tencent
-	$(GO) build -o $(MKZIP) ./deploy/mkzip
+build: build-lambda build-scf
+	@ls -l $(DIST)/*/*.zip
+
+# Lambda: -tags lambda.norpc leaves out net/rpc (aws-lambda-go's go1.x mode, SCF's protocol).
+build-lambda: $(MKZIP)
+	@set -e; for fn in $(FUNCTIONS); do for arch in $(LAMBDA_ARCHS); do \
+	  echo "build $$fn lambda $$arch"; mkdir -p $(DIST)/$$fn/lambda-$$arch; \
+	  GOARCH=$$arch $(GOBUILD) -tags lambda.norpc -o $(DIST)/$$fn/lambda-$$arch/bootstrap ./functions/$$fn; \
+	  $(MKZIP) $(DIST)/$$fn/$$fn-lambda-$$arch.zip bootstrap=$(DIST)/$$fn/lambda-$$arch/bootstrap $(ZIP_EXTRA); \
+	done; done
+
+# SCF: the Go1 runtime (event functions, net/rpc) is linux/amd64.
+build-scf: $(MKZIP)
+	@mkdir -p $(DIST)/tencent
 	@set -e; for fn in $(FUNCTIONS); do \
-	  for arch in arm64 amd64; do \
-	    mkdir -p $(DIST)/$$fn/lambda-$$arch; \
-	    echo "build $$fn lambda $$arch"; \
-	    GOARCH=$$arch $(GOBUILD) -tags lambda.norpc -o $(DIST)/$$fn/lambda-$$arch/bootstrap ./functions/$$fn; \
-	    $(MKZIP) $(DIST)/$$fn/$$fn-lambda-$$arch.zip bootstrap=$(DIST)/$$fn/lambda-$$arch/bootstrap $(ZIP_EXTRA); \
-	  done; \
-	  mkdir -p $(DIST)/$$fn/scf; \
-	  echo "build $$fn scf amd64"; \
+	  echo "build $$fn scf amd64"; mkdir -p $(DIST)/$$fn/scf; \
 	  GOARCH=amd64 $(GOBUILD) -o $(DIST)/$$fn/scf/main ./functions/$$fn; \
 	  $(MKZIP) $(DIST)/$$fn/$$fn-scf-amd64.zip main=$(DIST)/$$fn/scf/main scf_bootstrap=deploy/tencent/scf_bootstrap $(ZIP_EXTRA); \
 	  cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn; \
 	done
-	@ls -l $(DIST)/*/*.zip
+
+$(MKZIP): deploy/mkzip/main.go
+	@mkdir -p $(dir $@)
+	$(GO) build -o $@ ./deploy/mkzip
 
 ## package-check: serverless package (Serverless Framework v3, installed into .tools/serverless)
 ## offline with dummy credentials, then check the CloudFormation it generates
@@ -114,7 +122,8 @@ SLS_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=AKIAOFFLINE
 	VERIFYFN_SLS_CODE_KEY=offline-packaging-code-key VERIFYFN_SLS_ACCOUNTS_YAML=offline-packaging \
 	VERIFYFN_SLS_DELIVERY_YAML=offline-packaging
 
-package-check: build $(SLS)
+package-check: $(SLS)
+	@$(MAKE) --no-print-directory build-lambda LAMBDA_ARCHS=arm64
 	rm -rf .serverless
 	$(SLS_ENV) $(SLS) package --stage ci --region us-east-1
 	VERIFYFN_CFN_TEMPLATE=$(CURDIR)/.serverless/cloudformation-template-update-stack.json $(GO) test -count=1 -run 'TestCloudFormation|TestTencentSCF' ./deploy/
