@@ -100,11 +100,37 @@ func (t *Templates) Render(m Message) (subject, text string) {
 		code = SpaceDigits(code)
 	}
 	minutes := strconv.Itoa(int((m.TTL + time.Minute - 1) / time.Minute))
-	r := strings.NewReplacer(PlaceholderCode, code, PlaceholderMinutes, minutes)
 	if m.Channel == Email {
-		subject = r.Replace(tpl.Subject)
+		subject = fill(tpl.Subject, code, minutes)
 	}
-	return subject, r.Replace(tpl.Text)
+	return subject, fill(tpl.Text, code, minutes)
+}
+
+// fill substitutes the placeholders of a template in one pass (a Replacer
+// per message would cost a dozen allocations on every send).
+func fill(tpl, code, minutes string) string {
+	var b strings.Builder
+	b.Grow(len(tpl) + len(code) + len(minutes))
+	for {
+		i := strings.Index(tpl, "{{")
+		if i < 0 {
+			b.WriteString(tpl)
+			return b.String()
+		}
+		b.WriteString(tpl[:i])
+		tpl = tpl[i:]
+		switch {
+		case strings.HasPrefix(tpl, PlaceholderCode):
+			b.WriteString(code)
+			tpl = tpl[len(PlaceholderCode):]
+		case strings.HasPrefix(tpl, PlaceholderMinutes):
+			b.WriteString(minutes)
+			tpl = tpl[len(PlaceholderMinutes):]
+		default:
+			b.WriteString("{{")
+			tpl = tpl[2:]
+		}
+	}
 }
 
 // SpaceDigits separates the characters of a code by spaces ("123456" gives
