@@ -45,6 +45,10 @@ var (
 	ErrMalformedJSON        = apierr.New(CodeInvalidParameter, "The request body is not a valid JSON object.")
 )
 
+// Internal answers an unexpected error (a store failure) with InternalError;
+// the cause reaches only the log.
+func Internal(err error) error { return ErrInternal.Wrap(err) }
+
 // MissingParameter reports a required parameter that is absent.
 func MissingParameter(name string) *apierr.Error {
 	return apierr.New(CodeMissingParameter, fmt.Sprintf("The request is missing a required parameter `%s`.", name))

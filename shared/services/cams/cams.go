@@ -229,22 +229,32 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 		Guard:   &store.Guard{Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.E164()), Max: 1},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, ErrLimitControl
-	case errors.Is(err, otp.ErrCooldown):
-		return nil, ErrCooldown
-	case errors.Is(err, otp.ErrWindowFull):
-		return nil, ErrWindowFull
-	case errors.Is(err, otp.ErrGuardFull):
-		return nil, ErrAlreadyRegistered
-	case errors.Is(err, otp.ErrDelivery):
-		return nil, ErrDelivery.Wrap(err)
-	default:
-		return nil, acsapi.Unexpected(err)
-	}
+	return nil, sendOutcomes.Map(err)
+}
+
+// unexpected answers a store failure the way the gateway does
+// (ServiceUnavailable or InternalError).
+func unexpected(err error) error { return acsapi.Unexpected(err) }
+
+// sendOutcomes are GetChatappVerifyCode's documented (and defined) answers
+// to the engine's results.
+var sendOutcomes = otp.Outcomes{
+	RateLimited: ErrLimitControl,
+	Cooldown:    ErrCooldown,
+	WindowFull:  ErrWindowFull,
+	GuardFull:   ErrAlreadyRegistered,
+	Delivery:    ErrDelivery,
+	Unexpected:  unexpected,
+}
+
+// registerOutcomes are ChatappVerifyAndRegister's.
+var registerOutcomes = otp.Outcomes{
+	RateLimited: ErrLimitControl,
+	Mismatch:    ErrCodeMismatch,
+	NoCode:      ErrCodeExpired,
+	Exhausted:   ErrCodeExceeded,
+	Conflicts:   []*apierr.Error{ErrAlreadyRegistered},
+	Unexpected:  unexpected,
 }
 
 func (s *svc) chatappVerifyAndRegister(ctx context.Context, req *acsapi.Request) (any, error) {
@@ -279,20 +289,5 @@ func (s *svc) chatappVerifyAndRegister(ctx context.Context, req *acsapi.Request)
 			Kind: store.Insert, Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.E164()), Value: []byte("1"),
 		}},
 	})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrMismatch):
-		return nil, ErrCodeMismatch
-	case errors.Is(err, otp.ErrNoCode):
-		return nil, ErrCodeExpired
-	case errors.Is(err, otp.ErrExhausted):
-		return nil, ErrCodeExceeded
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, ErrLimitControl
-	case errors.Is(err, otp.ErrConflict):
-		return nil, ErrAlreadyRegistered
-	default:
-		return nil, acsapi.Unexpected(err)
-	}
+	return nil, registerOutcomes.Map(err)
 }

@@ -13,7 +13,6 @@ package domain
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -176,16 +175,27 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 	}
 	rate := req.Rate
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{Scope: t.scope(req.Account.ID), Digits: 6, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now)})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrCooldown), errors.Is(err, otp.ErrWindowFull):
-		return nil, ErrSendLimited
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	default:
-		return nil, ErrSendVerifyCode.Wrap(err)
-	}
+	return nil, sendOutcomes.Map(err)
+}
+
+// sendOutcomes are SendIntlPhoneEmailCode's documented answers to the
+// engine's results: any failure other than a limit is SendVerifyCodeErr.
+var sendOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Cooldown:    ErrSendLimited,
+	WindowFull:  ErrSendLimited,
+	Unexpected:  func(err error) error { return ErrSendVerifyCode.Wrap(err) },
+}
+
+// createOutcomes are CreateIntlPhoneEmail's. The check and the record are
+// one atomic store step, so a store failure means neither happened.
+var createOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Mismatch:    ErrVerifyCode,
+	NoCode:      ErrCheckVerifyCode,
+	Exhausted:   ErrCheckVerifyCode,
+	Conflicts:   []*apierr.Error{ErrVerified},
+	Unexpected:  func(err error) error { return ErrAddPhoneEmail.Wrap(err) },
 }
 
 // contactRecord is a verified contact.
@@ -212,22 +222,7 @@ func (s *svc) create(ctx context.Context, req *tcapi.Request) (any, error) {
 		Scope: t.scope(req.Account.ID), Code: code, Rate: &rate,
 		Ops: []store.Op{{Kind: store.Insert, Coll: ContactsColl(req.Account.ID), Key: t.key(), Value: rec}},
 	})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrConflict):
-		return nil, ErrVerified
-	case errors.Is(err, otp.ErrMismatch):
-		return nil, ErrVerifyCode
-	case errors.Is(err, otp.ErrNoCode), errors.Is(err, otp.ErrExhausted):
-		return nil, ErrCheckVerifyCode
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	default:
-		// The check and the record are one atomic store step: on failure
-		// neither happened.
-		return nil, ErrAddPhoneEmail.Wrap(err)
-	}
+	return nil, createOutcomes.Map(err)
 }
 
 // IntlPhoneEmail is one entry of PhoneEmailList.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -175,21 +174,21 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		},
 	})
-	var conflict *otp.ConflictError
-	switch {
-	case err == nil:
-		return struct{ Uin string }{uin}, nil
-	case errors.As(err, &conflict) && conflict.Op == 0:
-		return nil, ErrPhoneBindUpper
-	case errors.As(err, &conflict) && conflict.Op == 1:
-		return nil, ErrMailRegistered
-	case errors.Is(err, otp.ErrMismatch), errors.Is(err, otp.ErrNoCode), errors.Is(err, otp.ErrExhausted):
-		return nil, ErrCodeIllegal
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	default:
-		return nil, errStoreUnavailable.Wrap(err)
+	if err != nil {
+		return nil, createOutcomes.Map(err)
 	}
+	return struct{ Uin string }{uin}, nil
+}
+
+// createOutcomes are CreateAccount's documented answers to the engine's
+// results; Conflicts follow the order of the ops above.
+var createOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Mismatch:    ErrCodeIllegal,
+	NoCode:      ErrCodeIllegal,
+	Exhausted:   ErrCodeIllegal,
+	Conflicts:   []*apierr.Error{ErrPhoneBindUpper, ErrMailRegistered},
+	Unexpected:  tcapi.Internal,
 }
 
 // checkPassword applies the documented rule: 8 to 20 characters, no space,

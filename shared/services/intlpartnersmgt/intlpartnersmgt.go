@@ -6,7 +6,6 @@ package intlpartnersmgt
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -34,7 +33,6 @@ var (
 	ErrInvalidValue      = apierr.New("InvalidParameterValue", "Invalid parameter value.")
 	ErrUnsupportedArea   = apierr.New("InvalidParameterValue.UnSupportArea", "The current region does not support creating a Tencent Cloud International account.")
 	ErrDeliveryFailed    = apierr.New("InternalError", "Failed to send the verification code. No code was left valid; please retry.")
-	errStoreUnavailable  = tcapi.ErrInternal
 	defaultUnsupportedCC = []int{7, 380, 86}
 )
 
@@ -130,20 +128,15 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.E164(), Max: s.cfg.MaxAccountsPerPhone},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrCooldown):
-		return nil, ErrSendLimit60
-	case errors.Is(err, otp.ErrWindowFull):
-		return nil, ErrSendLimit
-	case errors.Is(err, otp.ErrGuardFull):
-		return nil, ErrPhoneBindUpper
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	case errors.Is(err, otp.ErrDelivery):
-		return nil, ErrDeliveryFailed.Wrap(err)
-	default:
-		return nil, errStoreUnavailable.Wrap(err)
-	}
+	return nil, sendOutcomes.Map(err)
+}
+
+// sendOutcomes are SendVerifyCode's documented answers to the engine's results.
+var sendOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Cooldown:    ErrSendLimit60,
+	WindowFull:  ErrSendLimit,
+	GuardFull:   ErrPhoneBindUpper,
+	Delivery:    ErrDeliveryFailed,
+	Unexpected:  tcapi.Internal,
 }

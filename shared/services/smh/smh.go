@@ -9,7 +9,6 @@ package smh
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -203,18 +202,25 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope: t.scope(req.Account.ID), Digits: s.cfg.CodeLength, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrCooldown), errors.Is(err, otp.ErrWindowFull):
-		return nil, ErrSendLimit
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	case errors.Is(err, otp.ErrDelivery):
-		return nil, ErrSendSms.Wrap(err)
-	default:
-		return nil, tcapi.ErrInternal.Wrap(err)
-	}
+	return nil, sendOutcomes.Map(err)
+}
+
+// sendOutcomes are SendSmsCode's documented answers to the engine's results.
+var sendOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Cooldown:    ErrSendLimit,
+	WindowFull:  ErrSendLimit,
+	Delivery:    ErrSendSms,
+	Unexpected:  tcapi.Internal,
+}
+
+// verifyOutcomes are VerifySmsCode's.
+var verifyOutcomes = otp.Outcomes{
+	RateLimited: tcapi.ErrRequestLimit,
+	Mismatch:    ErrSmsCode,
+	NoCode:      ErrSmsCode,
+	Exhausted:   ErrSmsCodeExceeded,
+	Unexpected:  tcapi.Internal,
 }
 
 // channelRecord is what a verified ChannelUpdateVerify leaves behind.
@@ -249,16 +255,5 @@ func (s *svc) verifySmsCode(ctx context.Context, req *tcapi.Request) (any, error
 	}
 	rate := req.Rate
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: t.scope(req.Account.ID), Code: code, Rate: &rate, Ops: ops})
-	switch {
-	case err == nil:
-		return nil, nil
-	case errors.Is(err, otp.ErrMismatch), errors.Is(err, otp.ErrNoCode):
-		return nil, ErrSmsCode
-	case errors.Is(err, otp.ErrExhausted):
-		return nil, ErrSmsCodeExceeded
-	case errors.Is(err, otp.ErrRateLimited):
-		return nil, tcapi.ErrRequestLimit
-	default:
-		return nil, tcapi.ErrInternal.Wrap(err)
-	}
+	return nil, verifyOutcomes.Map(err)
 }
