@@ -21,8 +21,6 @@ package acsapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +32,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
@@ -623,22 +623,7 @@ func (s *Server) errorBody(r *http.Request, req *Request, e *apierr.Error, id st
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-// newRequestID returns a random UUID (version 4) in upper case, as the
-// Alibaba gateway writes request ids.
+// newRequestID returns a random (version 4) UUID, upper case as Alibaba writes them.
 func newRequestID() string {
-	var u [16]byte
-	rand.Read(u[:])
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	var buf [36]byte
-	hex.Encode(buf[0:8], u[0:4])
-	buf[8] = '-'
-	hex.Encode(buf[9:13], u[4:6])
-	buf[13] = '-'
-	hex.Encode(buf[14:18], u[6:8])
-	buf[18] = '-'
-	hex.Encode(buf[19:23], u[8:10])
-	buf[23] = '-'
-	hex.Encode(buf[24:], u[10:])
-	return strings.ToUpper(string(buf[:]))
+	return strings.ToUpper(uuid.NewString())
 }
