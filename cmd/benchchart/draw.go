@@ -202,8 +202,9 @@ func Draw(title string, all []Series) *image.RGBA {
 		c.yTick(bottom, math.Pow(10, e), strconv.FormatFloat(math.Pow(10, e), 'f', -1, 64))
 	}
 
-	for i, s := range all {
-		col := palette[i%len(palette)]
+	// The first series is drawn last, on top.
+	for i := len(all) - 1; i >= 0; i-- {
+		s, col := all[i], palette[i%len(palette)]
 		var thr, lat [][2]float64
 		for _, pt := range s.Points {
 			thr = append(thr, [2]float64{pt.Offered, pt.Achieved})

@@ -168,13 +168,15 @@ accounts:
       - id: AKIDLOCAL0000000000000000000000001
         secret: local-secret-key
         actions: ["*"]
-    products: [smh, intlpartnersmgt, domain]
+    products: [smh, intlpartnersmgt, domain, cams]
+    cams_spaces: [cams-kei123]
   - id: "200000000002"
     credentials:
       - id: AKIDOTHER0000000000000000000000002
         secret: other-secret-key
         actions: ["*"]
-    products: [smh, intlpartnersmgt, domain]
+    products: [smh, intlpartnersmgt, domain, cams]
+    cams_spaces: [cams-other01]
 `
 
 const otherID, otherSecret = "AKIDOTHER0000000000000000000000002", "other-secret-key"
@@ -184,11 +186,7 @@ const otherID, otherSecret = "AKIDOTHER0000000000000000000000002", "other-secret
 // cooldown) changes nothing another account sees: its answers equal those
 // for a number or address nobody has used.
 func TestAccountsDoNotSeeEachOther(t *testing.T) {
-	reg, err := accounts.Parse("two.yaml", []byte(twoAccounts), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := apitest.Start(t, apitest.WithAccounts(reg), apitest.WithConfig(func(c *config.Config) { c.RateLimit = 1_000_000 }))
+	s := startTwoAccounts(t)
 	bind(t, s, "+85251230005", 5)
 	mustOK(t, s, sendVerifyCode, map[string]any{"CountryCode": "852", "PhoneNum": "51230006"})
 	mustOK(t, s, sendContactCode, map[string]any{"Type": 2, "Code": "verified@example.com"})
@@ -217,4 +215,14 @@ func TestAccountsDoNotSeeEachOther(t *testing.T) {
 	if got := other(describeContacts, map[string]any{}).Normalized().Body; got != `{"Response":{"PhoneEmailList":[],"TotalCount":0,"RequestId":"<id>"}}` {
 		t.Fatalf("another account lists %s", got)
 	}
+}
+
+// startTwoAccounts boots the real stack serving the accounts of twoAccounts.
+func startTwoAccounts(t *testing.T) *apitest.Server {
+	t.Helper()
+	reg, err := accounts.Parse("two.yaml", []byte(twoAccounts), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apitest.Start(t, apitest.WithAccounts(reg), apitest.WithConfig(func(c *config.Config) { c.RateLimit = 1_000_000 }))
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -64,14 +64,15 @@ type answer struct {
 	Length      string
 	Body        string
 	Code        string // the error code, "" on success
+	ID          string // the RequestId
 }
 
-var requestIDValue = regexp.MustCompile(`"RequestId":"[^"]*"`)
-
-// Normalized is the answer with its RequestId replaced by a placeholder: two
+// Normalized is the answer with every occurrence of its RequestId (the
+// Alibaba envelope repeats it in Recommend) replaced by a placeholder: two
 // answers that differ only in the RequestId have equal Normalized values.
 func (a answer) Normalized() answer {
-	a.Body = requestIDValue.ReplaceAllString(a.Body, `"RequestId":"<id>"`)
+	a.Body = strings.ReplaceAll(a.Body, a.ID, "<id>")
+	a.ID = ""
 	return a
 }
 
@@ -95,7 +96,7 @@ func roundTrip(client *http.Client, req *http.Request) (answer, error) {
 		return answer{}, fmt.Errorf("no RequestId: %q", b)
 	}
 	return answer{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Length: resp.Header.Get("Content-Length"),
-		Body: string(b), Code: env.Code()}, nil
+		Body: string(b), Code: env.Code(), ID: env.Response.RequestID}, nil
 }
 
 // call sends one request and returns its answer.

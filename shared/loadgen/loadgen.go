@@ -31,6 +31,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,8 @@ type Config struct {
 	// Target is the base URL of a running server; empty starts the real
 	// stack in-process on a loopback port.
 	Target string
-	// Store is the in-process store: "memory" (default) or a redis:// URL.
+	// Store is the in-process store, as VERIFYFN_STORE names it: "memory"
+	// (default), "file:PATH" or a Redis URL.
 	Store string
 	// Rate is the offered load in requests per second; 0 runs flat out.
 	Rate float64
@@ -141,6 +143,10 @@ type Phase struct {
 	All      Histogram // latency from when each request was due (open loop) or sent (flat out)
 	Sent     Histogram // latency from when each request was actually sent
 	Stats    map[Key]*Histogram
+	// CPU is the CPU time the process used during the phase: the client
+	// and, unless Target was set, the server. Unlike requests/s it does
+	// not depend on what else the machine is doing.
+	CPU time.Duration
 	// RedisCommands is the number of commands the store sent to Redis
 	// during the phase (-1 when not on Redis).
 	RedisCommands int64
@@ -153,6 +159,7 @@ func (p *Phase) merge(q *Phase) *Phase {
 		return q
 	}
 	p.Elapsed += q.Elapsed
+	p.CPU += q.CPU
 	p.Requests += q.Requests
 	p.Failures += q.Failures
 	p.Missed += q.Missed
@@ -170,6 +177,14 @@ func (p *Phase) merge(q *Phase) *Phase {
 	return p
 }
 
+// CPUPerRequest is the process CPU time per answered request.
+func (p *Phase) CPUPerRequest() time.Duration {
+	if p.Requests == 0 {
+		return 0
+	}
+	return p.CPU / time.Duration(p.Requests)
+}
+
 // Achieved is the answered requests per second.
 func (p *Phase) Achieved() float64 {
 	if p.Elapsed <= 0 {
@@ -180,8 +195,12 @@ func (p *Phase) Achieved() float64 {
 
 // Result is everything a run measured.
 type Result struct {
-	Phases       []*Phase
-	Destinations []string // with Config.KeepDestinations
+	// LoadBefore and LoadAfter are the machine's load averages (1, 5 and
+	// 15 minutes) when the run started and ended, as a reminder of what
+	// else was running.
+	LoadBefore, LoadAfter string
+	Phases                []*Phase
+	Destinations          []string // with Config.KeepDestinations
 }
 
 // Load runs the harness as cfg describes and returns what it measured.
@@ -231,7 +250,7 @@ func Load(ctx context.Context, cfg Config) (*Result, error) {
 		"full":    wl,
 		"ceiling": newWorkload(cfg.Mix, cfg.Instance, cfg.Seed+1, false),
 	}}
-	res := &Result{}
+	res := &Result{LoadBefore: loadAverage()}
 	defer func() {
 		fullClient.CloseIdleConnections()
 		if full != nil {
@@ -302,6 +321,7 @@ func Load(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.KeepDestinations {
 		res.Destinations = wl.destinations()
 	}
+	res.LoadAfter = loadAverage()
 	return res, ctx.Err()
 }
 
@@ -388,6 +408,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cpu0 := processCPU()
 	start := time.Now()
 	end := start.Add(dur)
 
@@ -411,6 +432,11 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 					case jobs <- at:
 						issued.Add(1)
 					case <-pctx.Done():
+						return
+					}
+					// Every connection is busy and the schedule has
+					// run out: what is still due counts as missed.
+					if len(jobs) == cap(jobs) && !time.Now().Before(end) {
 						return
 					}
 				}
@@ -508,6 +534,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	cancel()
 	progressWG.Wait()
 	if soak != nil {
@@ -520,7 +547,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 		rec.mu.Unlock()
 	}
 
-	p := &Phase{Server: name, Offered: rate, Elapsed: elapsed, Requests: rec.requests, Failures: rec.fails,
+	p := &Phase{Server: name, Offered: rate, Elapsed: elapsed, CPU: cpu, Requests: rec.requests, Failures: rec.fails,
 		All: rec.all, Sent: rec.sent, Stats: rec.by, RedisCommands: -1}
 	if rate > 0 {
 		planned := int64(rate * dur.Seconds())
@@ -622,6 +649,19 @@ func tailOutbox(ctx context.Context, path string, book *codeBook) error {
 		}
 	}()
 	return nil
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages, or "n/a".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "n/a"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "n/a"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // ms formats a latency in milliseconds.

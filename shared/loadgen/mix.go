@@ -173,7 +173,7 @@ const (
 	spaceUnknown
 )
 
-const pendingCap = 8192
+const pendingCap = 1024
 
 func newWorkload(m Mix, instance string, seed uint64, keepDest bool) *workload {
 	return &workload{

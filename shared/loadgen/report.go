@@ -47,8 +47,12 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 		where = "target " + cfg.Target
 	}
 	fmt.Fprintf(w, "verifyfn bench: %s\n", where)
-	fmt.Fprintf(w, "machine: %s\n", Machine())
-	fmt.Fprintf(w, "mix: %s; %d connections; %s per phase in %d round(s) alternating with the ceiling\n\n", cfg.Mix, cfg.Conns, cfg.Duration, cfg.Rounds)
+	fmt.Fprintf(w, "machine: %s; load average %s at the start, %s at the end\n", Machine(), res.LoadBefore, res.LoadAfter)
+	rounds := ""
+	if cfg.Rounds > 1 {
+		rounds = fmt.Sprintf(" in %d rounds alternating with the ceiling's", cfg.Rounds)
+	}
+	fmt.Fprintf(w, "mix: %s; %d connections; %s per phase%s\n\n", cfg.Mix, cfg.Conns, cfg.Duration, rounds)
 	var last *Phase
 	for _, p := range res.Phases {
 		fmt.Fprintf(w, "%s at %s: %d requests in %.1fs = %.0f req/s; p50 %s p90 %s p99 %s max %s; %d failures",
@@ -58,6 +62,9 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 			fmt.Fprintf(w, "; %d due but never sent (the server fell behind)", p.Missed)
 		}
 		fmt.Fprintln(w)
+		if p.CPU > 0 {
+			fmt.Fprintf(w, "  CPU per request (this process: client%s): %d µs\n", map[bool]string{true: " and server", false: ""}[cfg.Target == "" || p.Server == "ceiling"], p.CPUPerRequest().Microseconds())
+		}
 		if p.Offered > 0 {
 			fmt.Fprintf(w, "  latency is counted from when each request was due; from when it was sent: p50 %s p99 %s\n",
 				ms(p.Sent.Quantile(0.5)), ms(p.Sent.Quantile(0.99)))
@@ -71,6 +78,10 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 		if p.Server == "ceiling" && last != nil && last.Offered == p.Offered && p.Achieved() > 0 {
 			fmt.Fprintf(w, "  full/ceiling at %s: %.2f of the ceiling's requests/s; p99 %s vs %s\n",
 				offered(p.Offered), last.Achieved()/p.Achieved(), ms(last.All.Quantile(0.99)), ms(p.All.Quantile(0.99)))
+			if last.CPU > 0 && p.CPU > 0 && cfg.Target == "" {
+				fmt.Fprintf(w, "  ceiling/full CPU per request: %.2f (the full stack's share of the ceiling's capacity when CPU-bound)\n",
+					float64(p.CPUPerRequest())/float64(last.CPUPerRequest()))
+			}
 		}
 		if p.Soak != nil {
 			writeSoak(w, p.Soak)
@@ -135,7 +146,7 @@ func writeSoak(w io.Writer, r *SoakReport) {
 }
 
 // CSVHeader is the first row WriteCSV writes.
-var CSVHeader = []string{"server", "store", "mix", "conns", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "requests", "failures", "missed"}
+var CSVHeader = []string{"server", "store", "mix", "conns", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "requests", "failures", "missed", "cpu_us_per_request"}
 
 // WriteCSV writes one row per phase: offered rate (0 = flat out) vs
 // achieved rate and latency.
@@ -158,7 +169,8 @@ func WriteCSV(w io.Writer, cfg Config, res *Result) error {
 		cw.Write([]string{p.Server, redact(st), cfg.Mix.String(), strconv.Itoa(cfg.Conns),
 			strconv.FormatFloat(p.Offered, 'f', 0, 64), strconv.FormatFloat(p.Achieved(), 'f', 1, 64),
 			f(p.All.Quantile(0.5)), f(p.All.Quantile(0.9)), f(p.All.Quantile(0.99)), f(p.All.Max()),
-			strconv.FormatInt(p.Requests, 10), strconv.FormatInt(p.Failures, 10), strconv.FormatInt(p.Missed, 10)})
+			strconv.FormatInt(p.Requests, 10), strconv.FormatInt(p.Failures, 10), strconv.FormatInt(p.Missed, 10),
+			strconv.FormatInt(p.CPUPerRequest().Microseconds(), 10)})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -21,7 +21,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	var cfg Config
 	fs.StringVar(&cfg.Target, "target", "", "base URL of a running server, e.g. http://127.0.0.1:9000 (default: start the real stack in-process)")
-	fs.StringVar(&cfg.Store, "store", or(getenv("VERIFYFN_STORE"), "memory"), "in-process store: memory or a redis:// URL")
+	fs.StringVar(&cfg.Store, "store", or(getenv("VERIFYFN_STORE"), "memory"), "in-process store, as VERIFYFN_STORE: memory, file:PATH or a redis:// URL")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "offered requests per second (0: flat out)")
 	sweep := fs.String("sweep", "", "comma-separated offered rates, one phase each (e.g. 1000,2000,4000)")
 	fs.DurationVar(&cfg.Duration, "duration", 0, "length of each phase (default 10s)")
@@ -39,6 +39,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&cfg.Instance, "instance", accounts.DevInstanceID, "SMH instance id for SendSmsCode")
 	fs.StringVar(&cfg.Outbox, "outbox", "", "with --target: the server's outbox file, to check with the right codes")
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 0, "in-process: requests/s per account and action (default: no practical limit)")
+	short := fs.Bool("short-lifetimes", false, "in-process: codes live 30 s, cooldown 5 s, send windows 15 s and 30 s (as --soak), so that a shared Redis is not left with a day of keys; the work per request is the same")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "random seed (default: random)")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (client and in-process server) to this file")
@@ -60,6 +61,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	cfg.Mix = m
 	cfg.Ceiling = !*noCeiling
+	if *short {
+		cfg.Policy = SoakPolicy
+	}
 	if *sweep != "" {
 		for part := range strings.SplitSeq(*sweep, ",") {
 			r, err := strconv.ParseFloat(strings.TrimSpace(part), 64)

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,15 +18,16 @@ import (
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
 	"github.com/verifyfn/verifyfn/shared/store/redisstore"
+	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
 
 // server is an in-process server: the real stack (app.New) or the ceiling,
 // served by app.Serve on a loopback port.
 type server struct {
 	url, host string
+	store     io.Closer       // the store, closed with the server
 	mem       *memstore.Store // the embedded store, when in use
-	redis     *redisstore.Store
-	cmds      *cmdCounter // Redis commands sent, when Redis is in use
+	cmds      *cmdCounter     // Redis commands sent, when Redis is in use
 	stop      context.CancelFunc
 	done      chan error
 	app       *app.App
@@ -67,17 +67,15 @@ func (s *server) close() error {
 	if s.app != nil {
 		s.app.Close()
 	}
-	if s.mem != nil {
-		s.mem.Close()
-	}
-	if s.redis != nil {
-		s.redis.Close()
+	if s.store != nil {
+		s.store.Close()
 	}
 	return err
 }
 
 // startFull builds the real stack for cfg: the development account, the
-// chosen store, a sender that hands each code to the code book (and to
+// store named by cfg.Store (as VERIFYFN_STORE: memory, file:PATH or a Redis
+// URL), a sender that hands each code to the code book (and to
 // cfg.OnMessage), the JSON logger, and production limits except the
 // per-account request rate (one account drives all the load).
 func startFull(cfg *Config, book *codeBook) (*server, error) {
@@ -107,18 +105,15 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 		return ctx.Err()
 	})
 	opt := app.Options{Logger: logger, Sender: sender}
-	var mem *memstore.Store
-	var rs *redisstore.Store
+	st, err := storeopen.Open(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	opt.Store = st
+	mem, _ := st.(*memstore.Store)
+	rs, _ := st.(*redisstore.Store)
 	var cmds *cmdCounter
-	switch {
-	case cfg.Store == "" || cfg.Store == "memory":
-		mem = memstore.New()
-		opt.Store = mem
-	case strings.HasPrefix(cfg.Store, "redis://"), strings.HasPrefix(cfg.Store, "rediss://"):
-		rs, err = redisstore.Open(cfg.Store)
-		if err != nil {
-			return nil, err
-		}
+	if rs != nil {
 		cmds = &cmdCounter{}
 		rs.Client().AddHook(cmds)
 		pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -126,22 +121,21 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 		cancel()
 		if err != nil {
 			rs.Close()
-			return nil, fmt.Errorf("redis %s: %w", redisstore.Redact(cfg.Store), err)
+			return nil, fmt.Errorf("redis %s: %w", storeopen.Redact(cfg.Store), err)
 		}
-		opt.Store = rs
-	default:
-		return nil, fmt.Errorf("--store %q: want memory or a redis:// URL", cfg.Store)
 	}
 	a, err := app.New(c, opt)
 	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	s, err := serve(a.Handler, logger)
 	if err != nil {
 		a.Close()
+		st.Close()
 		return nil, err
 	}
-	s.app, s.mem, s.redis, s.cmds = a, mem, rs, cmds
+	s.app, s.store, s.mem, s.cmds = a, st, mem, cmds
 	return s, nil
 }
 
