@@ -432,3 +432,15 @@ func (t *Templates) set(ch Channel, loc, purpose string, tpl Template) {
 	}
 	t.m[ch][loc][purpose] = tpl
 }
+
+// ByLocale picks a per-locale value (a vendor template id): the exact locale
+// first, then its built-in normalised form, then def.
+func ByLocale(values map[string]string, locale, def string) string {
+	if v, ok := values[locale]; ok && locale != "" {
+		return v
+	}
+	if v, ok := values[NormalizeLocale(locale)]; ok {
+		return v
+	}
+	return def
+}

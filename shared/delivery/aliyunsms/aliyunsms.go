@@ -170,13 +170,7 @@ func (s *Sender) Send(ctx context.Context, m delivery.Message) error {
 }
 
 func (s *Sender) templateCode(locale string) string {
-	if c, ok := s.cfg.TemplateCodes[locale]; ok && locale != "" {
-		return c
-	}
-	if c, ok := s.cfg.TemplateCodes[delivery.NormalizeLocale(locale)]; ok {
-		return c
-	}
-	return s.cfg.TemplateCode
+	return delivery.ByLocale(s.cfg.TemplateCodes, locale, s.cfg.TemplateCode)
 }
 
 // fail wraps err for the caller with the code and the secret removed.

@@ -200,13 +200,7 @@ func (s *Sender) Send(ctx context.Context, m delivery.Message) error {
 }
 
 func (s *Sender) templateID(locale string) string {
-	if id, ok := s.cfg.TemplateIDs[locale]; ok && locale != "" {
-		return id
-	}
-	if id, ok := s.cfg.TemplateIDs[delivery.NormalizeLocale(locale)]; ok {
-		return id
-	}
-	return s.cfg.TemplateID
+	return delivery.ByLocale(s.cfg.TemplateIDs, locale, s.cfg.TemplateID)
 }
 
 // fail wraps err for the caller with the code and the secret removed.
