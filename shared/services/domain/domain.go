@@ -254,23 +254,38 @@ func (s *svc) list(ctx context.Context, req *tcapi.Request) (any, error) {
 	if err != nil || offset < 0 {
 		return nil, ErrInvalidFormat
 	}
-	recs, _, err := s.cfg.Records.List(ctx, ContactsColl(req.Account.ID), 0, 1<<30)
+	coll := ContactsColl(req.Account.ID)
+	var page []store.Record
+	var total int
+	if typ == 0 {
+		// All types: the store pages in verification order.
+		page, total, err = s.cfg.Records.List(ctx, coll, int(min(offset, 1<<30)), int(limit))
+	} else {
+		// One type: keys start with "<type>:", so filter without decoding
+		// and decode only the page.
+		var all []store.Record
+		all, _, err = s.cfg.Records.List(ctx, coll, 0, 1<<30)
+		prefix := strconv.FormatInt(typ, 10) + ":"
+		for _, r := range all {
+			if !strings.HasPrefix(r.Key, prefix) {
+				continue
+			}
+			if int64(total) >= offset && int64(len(page)) < limit {
+				page = append(page, r)
+			}
+			total++
+		}
+	}
 	if err != nil {
 		return nil, ErrDescribeList.Wrap(err)
 	}
-	out := listOutput{PhoneEmailList: []IntlPhoneEmail{}}
-	for _, r := range recs {
+	out := listOutput{PhoneEmailList: make([]IntlPhoneEmail, 0, len(page)), TotalCount: int64(total)}
+	for _, r := range page {
 		var c contactRecord
 		if err := json.Unmarshal(r.Value, &c); err != nil {
 			return nil, ErrDescribeList.Wrap(err)
 		}
-		if typ != 0 && c.Type != typ {
-			continue
-		}
-		if out.TotalCount >= offset && int64(len(out.PhoneEmailList)) < limit {
-			out.PhoneEmailList = append(out.PhoneEmailList, IntlPhoneEmail{Code: c.Code, Type: c.Type, CreatedOn: c.VerifiedAt.Format(time.DateTime)})
-		}
-		out.TotalCount++
+		out.PhoneEmailList = append(out.PhoneEmailList, IntlPhoneEmail{Code: c.Code, Type: c.Type, CreatedOn: c.VerifiedAt.Format(time.DateTime)})
 	}
 	return out, nil
 }
