@@ -257,7 +257,10 @@ func (s *Server) logRequest(r *http.Request, req *Request, id, code string, star
 // understood (for the log), the handler output and an error.
 func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any, error) {
 	req := &Request{ID: id}
-	svc := s.guessService(r)
+	// Parsed once: it names the service for early errors and, for TC3
+	// requests, carries the credential and signature.
+	auth, authErr := tcauth.ParseAuthorization(r.Header.Get("Authorization"))
+	svc := s.guessService(r, auth, authErr)
 	if svc != nil {
 		req.Service = svc.Name
 	}
@@ -331,7 +334,7 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 	var action, version string
 	var e *apierr.Error
 	if isTC3 {
-		cred, svc, action, version, e = s.authTC3(r, authz, payload, now)
+		cred, svc, action, version, e = s.authTC3(r, auth, authErr, payload, now)
 		if svc != nil {
 			req.Service = svc.Name
 		}
@@ -410,9 +413,9 @@ func (s *Server) override(svc *service, e *apierr.Error) error {
 
 // guessService names the service a request is for, before authentication,
 // so that errors found early use that service's documented codes.
-func (s *Server) guessService(r *http.Request) *service {
-	if a, err := tcauth.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
-		if svc := s.services[a.Service]; svc != nil {
+func (s *Server) guessService(r *http.Request, auth tcauth.Authorization, authErr error) *service {
+	if authErr == nil {
+		if svc := s.services[auth.Service]; svc != nil {
 			return svc
 		}
 	}
@@ -445,9 +448,8 @@ func hostService(host string) string {
 	return label
 }
 
-func (s *Server) authTC3(r *http.Request, authz string, payload []byte, now time.Time) (*accounts.Credential, *service, string, string, *apierr.Error) {
-	a, err := tcauth.ParseAuthorization(authz)
-	if err != nil {
+func (s *Server) authTC3(r *http.Request, a tcauth.Authorization, authErr error, payload []byte, now time.Time) (*accounts.Credential, *service, string, string, *apierr.Error) {
+	if authErr != nil {
 		return nil, nil, "", "", ErrInvalidAuthorization
 	}
 	svc := s.services[a.Service]
