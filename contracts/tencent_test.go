@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/pact-foundation/pact-go/v2/consumer"
 	"github.com/pact-foundation/pact-go/v2/matchers"
@@ -230,21 +229,7 @@ func (s *stack) signTC3(service string) func(http.Handler) http.Handler {
 // tc3Authorization signs a request with TC3-HMAC-SHA256 (signed headers
 // content-type and host, as the official SDKs do).
 func tc3Authorization(c credential, method, host, service, contentType, rawQuery string, body []byte, ts int64) string {
-	signed := []string{"content-type", "host"}
-	header := func(name string) string {
-		if name == "host" {
-			return host
-		}
-		return contentType
-	}
-	if method != http.MethodGet {
-		rawQuery = ""
-	}
-	date := time.Unix(ts, 0).UTC().Format(time.DateOnly)
-	scope := date + "/" + service + "/tc3_request"
-	canon := tcauth.CanonicalRequest(method, rawQuery, signed, header, true, tcauth.HashHex(body))
-	sig := tcauth.Signature([]byte(c.secret), date, service, tcauth.StringToSign(ts, scope, canon))
-	return tcauth.FormatAuthorization(c.id, scope, signed, sig)
+	return tcauth.Sign(c.id, []byte(c.secret), service, method, host, contentType, rawQuery, body, ts)
 }
 
 // tencent calls the stack's own handler (signed like the SDK, at the app's

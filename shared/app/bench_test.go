@@ -52,17 +52,8 @@ func signedSend(url, host string, n int64, now time.Time) *http.Request {
 	req.Header.Set("X-TC-Action", "SendVerifyCode")
 	req.Header.Set("X-TC-Version", "2022-09-28")
 	req.Header.Set("X-TC-Timestamp", strconv.FormatInt(ts, 10))
-	date := now.UTC().Format(time.DateOnly)
-	signed := []string{"content-type", "host"}
-	canon := tcauth.CanonicalRequest("POST", "", signed, func(h string) string {
-		if h == "host" {
-			return host
-		}
-		return req.Header.Get(h)
-	}, true, tcauth.HashHex(body))
-	scope := date + "/intlpartnersmgt/tc3_request"
-	sig := tcauth.Signature([]byte(accounts.DevSecretKey), date, "intlpartnersmgt", tcauth.StringToSign(ts, scope, canon))
-	req.Header.Set("Authorization", tcauth.FormatAuthorization(accounts.DevSecretID, scope, signed, sig))
+	req.Header.Set("Authorization", tcauth.Sign(accounts.DevSecretID, []byte(accounts.DevSecretKey), "intlpartnersmgt",
+		"POST", host, "application/json", "", body, ts))
 	return req
 }
 

@@ -92,7 +92,6 @@ func Sign(r Request) (Signed, error) {
 		now = r.Now
 	}
 	ts := now().Unix()
-	date := time.Unix(ts, 0).UTC().Format(time.DateOnly)
 	h := map[string]string{
 		"content-type":   "application/json",
 		"host":           host,
@@ -106,11 +105,7 @@ func Sign(r Request) (Signed, error) {
 	if r.Region != "" {
 		h["x-tc-region"] = r.Region
 	}
-	signed := []string{"content-type", "host"}
-	canon := tcauth.CanonicalRequest("POST", "", signed, func(name string) string { return h[name] }, false, tcauth.HashHex(body))
-	scope := date + "/" + r.Service + "/tc3_request"
-	sig := tcauth.Signature([]byte(r.SecretKey), date, r.Service, tcauth.StringToSign(ts, scope, canon))
-	h["authorization"] = tcauth.FormatAuthorization(r.SecretID, scope, signed, sig)
+	h["authorization"] = tcauth.Sign(r.SecretID, []byte(r.SecretKey), r.Service, "POST", host, h["content-type"], "", body, ts)
 	return Signed{Method: "POST", Host: host, Path: path, Header: h, Body: body}, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Algorithm is the v3 signature algorithm name.
@@ -231,4 +232,25 @@ func hmacSum(h func() hash.Hash, key []byte, msg string) []byte {
 	m := hmac.New(h, key)
 	m.Write([]byte(msg))
 	return m.Sum(nil)
+}
+
+// Sign returns the Authorization header the official SDKs send for a request
+// that signs content-type and host (the SDKs' SignedHeaders). rawQuery is
+// signed only for GET, as the protocol says; body is the exact payload.
+// Clients, tests and events built for other functions use it.
+func Sign(secretID string, secretKey []byte, service, method, host, contentType, rawQuery string, body []byte, timestamp int64) string {
+	if method != "GET" {
+		rawQuery = ""
+	}
+	signed := []string{"content-type", "host"}
+	header := func(name string) string {
+		if name == "host" {
+			return host
+		}
+		return contentType
+	}
+	date := time.Unix(timestamp, 0).UTC().Format(time.DateOnly)
+	scope := date + "/" + service + "/tc3_request"
+	canon := CanonicalRequest(method, rawQuery, signed, header, true, HashHex(body))
+	return FormatAuthorization(secretID, scope, signed, Signature(secretKey, date, service, StringToSign(timestamp, scope, canon)))
 }

@@ -44,6 +44,10 @@ func TestTC3GoldenVector(t *testing.T) {
 	if err := tcauth.Verify([]byte(vecSecretKey), a, vecTimestamp, canon); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
+	if got := tcauth.Sign(vecSecretID, []byte(vecSecretKey), "cvm", "POST", "cvm.tencentcloudapi.com",
+		"application/json; charset=utf-8", "ignored for POST", []byte(vecBody), vecTimestamp); got != h {
+		t.Fatalf("Sign = %s\nwant %s", got, h)
+	}
 	if err := tcauth.Verify([]byte("wrong"), a, vecTimestamp, canon); err == nil {
 		t.Fatal("Verify with a wrong key succeeded")
 	}
