@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,17 +338,26 @@ func TestRedisFaultFailsClosed(t *testing.T) {
 			t.Errorf("service did not resume within 3 s of recovery %d (first success %s after)", i, firstAfter[i].Sub(rec))
 		}
 	}
-	var lateFailures int
+	// After recovery a pooled connection that the outage broke fails the one
+	// request that next uses it (closed, never retried: a retried script
+	// could apply twice) and is then dropped. So once service has resumed,
+	// failures are bounded by the pool (go-redis: 10 per CPU) and rare.
+	var late, lateFailures int
 	for _, r := range results {
-		late := false
+		isLate := false
 		for _, rec := range recoveries {
-			late = late || r.start.After(rec.Add(2*time.Second)) && (rec == resumed || r.start.Before(paused))
+			isLate = isLate || r.start.After(rec.Add(2*time.Second)) && (rec == resumed || r.start.Before(paused))
 		}
-		if _, harness := unconfirmed.Load(r.phone); late && r.code != "" && !harness {
+		if _, harness := unconfirmed.Load(r.phone); !isLate || harness {
+			continue
+		}
+		late++
+		if r.code != "" {
 			lateFailures++
 		}
 	}
-	if lateFailures > 0 {
-		t.Errorf("%d requests failed more than 2 s after Redis came back", lateFailures)
+	if pool := 10 * runtime.GOMAXPROCS(0); late == 0 || lateFailures > pool || lateFailures*100 > late {
+		t.Errorf("%d of %d requests failed more than 2 s after Redis came back; want at most one per pooled connection (%d) and under 1%%",
+			lateFailures, late, pool)
 	}
 }
