@@ -247,7 +247,7 @@ func pyQuote(s, safe string) string {
 }
 
 // pyURLEncode is urllib.parse.urlencode over ordered pairs (quote_plus,
-// safe='').
+// safe=”).
 func pyURLEncode(pairs [][2]string) string {
 	parts := make([]string, len(pairs))
 	for i, p := range pairs {
