@@ -246,8 +246,8 @@ func pyQuote(s, safe string) string {
 	return escape(s, func(c byte) bool { return alnum(c) || strings.IndexByte("_.-~"+safe, c) >= 0 }, false)
 }
 
-// pyURLEncode is urllib.parse.urlencode over ordered pairs (quote_plus,
-// safe=”).
+// pyURLEncode is urllib.parse.urlencode over ordered pairs (quote_plus with
+// an empty safe set).
 func pyURLEncode(pairs [][2]string) string {
 	parts := make([]string, len(pairs))
 	for i, p := range pairs {

@@ -102,9 +102,9 @@ func underscoreToDot(k string) string { return strings.ReplaceAll(k, "_", ".") }
 // ---------------------------------------------------------------- Python
 
 const (
-	pySDK    = "SDK_PYTHON_3.1.162" // TencentCloud/tencentcloud-sdk-python@bf297176cf0f68bffe06666a125efda5072f347a:tencentcloud/__init__.py
-	pyRepo   = "TencentCloud/tencentcloud-sdk-python@bf297176cf0f68bffe06666a125efda5072f347a"
-	requests = "python-requests/2.32.3"
+	pySDK        = "SDK_PYTHON_3.1.162" // TencentCloud/tencentcloud-sdk-python@bf297176cf0f68bffe06666a125efda5072f347a:tencentcloud/__init__.py
+	pyRepo       = "TencentCloud/tencentcloud-sdk-python@bf297176cf0f68bffe06666a125efda5072f347a"
+	pyRequestsUA = "python-requests/2.32.3"
 )
 
 // pythonTC3 rebuilds the generated SmhClient's TC3 request:
@@ -149,7 +149,7 @@ func pythonTC3(method, region, requestClient string) func(smhCall) wire {
 		sts := "TC3-HMAC-SHA256\n" + ts + "\n" + scope + "\n" + sha256Hex([]byte(canon))
 		sig := tc3Signature(c.secretKey, date, smhService, sts)
 		h := [][2]string{
-			{"User-Agent", requests}, {"Accept-Encoding", "gzip, deflate"}, {"Accept", "*/*"},
+			{"User-Agent", pyRequestsUA}, {"Accept-Encoding", "gzip, deflate"}, {"Accept", "*/*"},
 			{"X-TC-TraceId", "0f0e6f1c-3a3b-4c5d-8e9f-0a1b2c3d4e5f"},
 			{"Content-Type", contentType}, {"Host", c.host}, {"X-TC-Action", smhAction},
 			{"X-TC-RequestClient", requestClient}, {"X-TC-Timestamp", ts}, {"X-TC-Version", smhVersion},
@@ -191,7 +191,7 @@ func pythonV1(c smhCall) wire {
 	sig := v1Signature(c.secretKey, "HmacSHA256", "POST"+c.host+"/?"+sortedKV(m, underscoreToDot))
 	pairs = append(pairs, [2]string{"Signature", sig})
 	return wire{Method: "POST", Target: "/", Body: []byte(pyURLEncode(pairs)), Header: [][2]string{
-		{"User-Agent", requests}, {"Accept-Encoding", "gzip, deflate"}, {"Accept", "*/*"},
+		{"User-Agent", pyRequestsUA}, {"Accept-Encoding", "gzip, deflate"}, {"Accept", "*/*"},
 		{"X-TC-TraceId", "0f0e6f1c-3a3b-4c5d-8e9f-0a1b2c3d4e5f"},
 		{"Content-Type", "application/x-www-form-urlencoded"}, {"Host", c.host},
 	}}
@@ -213,7 +213,7 @@ func TestTencentPython(t *testing.T) {
 // (TencentCloud/tencentcloud-cli@6e53beb521ad49d551683fc7b1439a8543f7ea68:tccli/services/smh/smh_client.py#L210-L216,
 // the same block as #L39-L45 for every action); it requires a region
 // (#L685-L689) and appends "_CLI_<version>" to the request client
-// (#L46-L48, tccli/__init__.py#L1). Here a TLS listener that forwards the
+// (#L217-L219, tccli/__init__.py#L1). Here a TLS listener that forwards the
 // Host as received stands in for the TLS-terminating proxy the
 // documentation prescribes.
 func TestTCCLI(t *testing.T) {
