@@ -510,7 +510,7 @@ const cppSDK = "SDK_CPP_3.3.165" // core/include/tencentcloud/core/Config.h#L23
 // a dot is refused by the client, #L120-L127); Host = the endpoint as given
 // (#L129-L138, core/src/http/Url.cpp keeps host:port); X-TC-Region only with
 // a region; "Connection: Close"; the headers live in a case-insensitive
-// std::map (core/include/tencentcloud/core/http/HttpRequest.h#L35), so
+// std::map (core/include/tencentcloud/core/http/Http.h#L35), so
 // libcurl writes them sorted, then its own Accept.
 func cppTC3(c smhCall) wire {
 	ts := strconv.FormatInt(c.ts, 10)
