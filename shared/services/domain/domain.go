@@ -173,7 +173,7 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		Channel: channel, To: t.contact, Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{Scope: t.scope(req.Account.ID), Digits: 6, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now)})
 	return nil, sendOutcomes.Map(err)
 }
@@ -217,7 +217,7 @@ func (s *svc) create(ctx context.Context, req *tcapi.Request) (any, error) {
 	}
 	req.Log(slog.Attr{Key: "to", Value: t.masked})
 	rec, _ := json.Marshal(contactRecord{Type: t.typ, Code: t.contact, VerifiedAt: s.cfg.Now().UTC()})
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
 		Scope: t.scope(req.Account.ID), Code: code, Rate: &rate,
 		Ops: []store.Op{{Kind: store.Insert, Coll: ContactsColl(req.Account.ID), Key: t.key(), Value: rec}},

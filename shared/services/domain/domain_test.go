@@ -222,7 +222,7 @@ func TestServiceSpecificFrontDoorCodes(t *testing.T) {
 	put := signed(s, "SendIntlPhoneEmailCode", body)
 	put.Method = http.MethodPut
 	huge := signed(s, "SendIntlPhoneEmailCode", "")
-	huge.Body = bytes.Repeat([]byte(" "), tcapi.MaxJSONBody+1)
+	huge.Body = bytes.Repeat([]byte(" "), tcapi.DefaultMaxBody+1)
 	unsigned, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(body))
 	unsigned.Header.Set("Content-Type", "application/json")
 	unsigned.Header.Set("X-TC-Action", "SendIntlPhoneEmailCode")

@@ -120,7 +120,7 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "register", Account: account,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
 		Digits:  6,
