@@ -239,17 +239,17 @@ func TestCommonErrors(t *testing.T) {
 			sr := signed(s)
 			sr.Body = []byte(`{"CountryCode":"852","PhoneNum":"51234567","PhoneNum":"51234568"}`)
 			return sr.Build(t)
-		}, tcapi.CodeInvalidParameter},
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
 		{"invalid UTF-8 in a JSON string", func() *http.Request {
 			sr := signed(s)
 			sr.Body = []byte("{\"CountryCode\":\"852\",\"PhoneNum\":\"5123\xff4567\"}")
 			return sr.Build(t)
-		}, tcapi.CodeInvalidParameter},
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
 		{"lone surrogate escape in a JSON string", func() *http.Request {
 			sr := signed(s)
 			sr.Body = []byte(`{"CountryCode":"852","PhoneNum":"5123\ud8004567"}`)
 			return sr.Build(t)
-		}, tcapi.CodeInvalidParameter},
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
 		{"nested JSON value", func() *http.Request {
 			sr := signed(s)
 			sr.Body = []byte(`{"CountryCode":{"a":[1]},"PhoneNum":"51234567"}`)

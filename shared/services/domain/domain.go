@@ -93,10 +93,10 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true},
-			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true},
-			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list},
-			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove},
+			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode},
+			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail},
+			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList},
+			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			tcapi.ErrUnsupportedProtocol: ErrMethodNotMatch,
@@ -107,6 +107,11 @@ func New(cfg Config) tcapi.Service {
 			tcapi.ErrUnauthorized:        ErrForbidden,
 			tcapi.ErrNotSubscribed:       ErrForbidden,
 			tcapi.ErrInvalidAction:       ErrActionNotFound,
+			// Bodies and forms that are not valid parameter sets.
+			tcapi.ErrDuplicateParameter: ErrInvalidFormat,
+			tcapi.ErrInvalidText:        ErrInvalidFormat,
+			tcapi.ErrTooManyParams:      ErrInvalidFormat,
+			tcapi.ErrMalformedQuery:     ErrInvalidFormat,
 		},
 	}
 }

@@ -72,6 +72,14 @@ func New(cfg Config) tcapi.Service {
 	return tcapi.Service{
 		Name:    Name,
 		Version: Version,
+		// A body or form that is not a valid parameter set answers the
+		// parameter error these actions document.
+		Overrides: map[*apierr.Error]*apierr.Error{
+			tcapi.ErrDuplicateParameter: ErrInvalidValue,
+			tcapi.ErrInvalidText:        ErrInvalidValue,
+			tcapi.ErrTooManyParams:      ErrInvalidValue,
+			tcapi.ErrMalformedQuery:     ErrInvalidValue,
+		},
 		Actions: []tcapi.Action{
 			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
 			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},

@@ -93,7 +93,7 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true},
+			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true, Unavailable: ErrSendSms},
 			{Name: "VerifySmsCode", Params: append(params[:len(params):len(params)], "Code"), Handle: s.verifySmsCode, SelfLimited: true},
 		},
 	}
