@@ -232,6 +232,9 @@ func TestProductionRefusesOutboxAndTestNumbers(t *testing.T) {
 	}
 	cfg.Outbox = t.TempDir() + "/outbox.jsonl"
 	cfg.Env = config.EnvProduction
+	// An account of its own: the documented example credential is refused
+	// in production before delivery is looked at.
+	cfg.AccountsYAML = strings.NewReplacer(accounts.DevSecretID, "AKIDPROD0000000000000000000000001", accounts.DevSecretKey, "a-production-secret").Replace(accounts.DevYAML)
 	if _, err := app.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "outbox is refused") {
 		t.Fatalf("app.New: %v", err)
 	}

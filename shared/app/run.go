@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,9 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 	a, err := New(cfg, Options{Logger: logger, Services: services})
 	if err != nil {
 		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
+		if errors.As(err, new(*ConfigError)) {
+			return 2
+		}
 		return 1
 	}
 	defer a.Close()
