@@ -96,7 +96,7 @@ func accountParams(code string) map[string]any {
 	return map[string]any{
 		"AccountType": "personal", "Mail": "dev@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": code,
-		"TradeOne": "1", "TradeTwo": "101", "CustomerName": "Acme Ltd", "Extended": "{}",
+		"TradeOne": "kghy_01", "TradeTwo": "kghy_0101", "CustomerName": "Acme Ltd", "Extended": "{}",
 	}
 }
 

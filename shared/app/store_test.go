@@ -71,6 +71,7 @@ func TestFileStoreSurvivesRestart(t *testing.T) {
 	resp, err := c.Call(intlpartnersmgt.Name, intlpartnersmgt.Version, "CreateAccount", map[string]any{
 		"AccountType": "personal", "Mail": "dev@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": s.LastCode(t, "+85251234567"),
+		"TradeOne": "kghy_01", "TradeTwo": "kghy_0101",
 	})
 	if err != nil {
 		t.Fatalf("CreateAccount: %v", err)
