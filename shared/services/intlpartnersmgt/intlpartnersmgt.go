@@ -81,7 +81,7 @@ func New(cfg Config) tcapi.Service {
 			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
 			// Read-only lookups without parameters: the front door limits
 			// their rate and refuses any parameter (UnknownParameter).
-			{Name: "GetCountryCodes", Handle: s.getCountryCodes},
+			{Name: "GetCountryCodes", Handle: s.getCountryCodes, RateLimit: 5}, // documented: 5 requests a second
 			{Name: "GetTradeConfigList", Handle: s.getTradeConfigList},
 		},
 	}
