@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -119,8 +118,12 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err != nil {
 		return nil, ErrCountryContent
 	}
-	if slices.Contains(s.cfg.UnsupportedCountryCodes, cc) {
-		return nil, ErrUnsupportedArea
+	switch err := s.callingCode(cc); err {
+	case nil:
+	case ErrUnsupportedArea:
+		return nil, err
+	default: // a non-geographic code: no country, no account
+		return nil, ErrCountryContent
 	}
 	if in["PhoneNum"] == "" {
 		return nil, ErrPhoneNumEmpty

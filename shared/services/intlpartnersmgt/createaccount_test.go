@@ -115,6 +115,7 @@ func TestCreateAccountDocumentedErrors(t *testing.T) {
 		{"no CountryCode", with("CountryCode", nil), "InvalidParameterValue.CountryCodeEmpty"},
 		{"CountryCode letters", with("CountryCode", "hk"), "InvalidParameter.CountryCodeFormatIncorrect"},
 		{"CountryCode unknown", with("CountryCode", "999"), "InvalidParameter.CountryCodeContentIncorrect"},
+		{"CountryCode of no country (800 freephone)", with("CountryCode", "800"), "InvalidParameter.CountryCodeContentIncorrect"},
 		{"CountryCode 86", with("CountryCode", "86"), "InvalidParameterValue.UnSupportArea"},
 		{"no PhoneNum", with("PhoneNum", nil), "InvalidParameterValue.PhoneNumEmpty"},
 		{"bad PhoneNum", with("PhoneNum", "12"), "InvalidParameter.PhoneNumFormatIncorrect"},
