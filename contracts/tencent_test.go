@@ -18,9 +18,9 @@ import (
 	"github.com/pact-foundation/pact-go/v2/matchers"
 	sdkerrors "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // tcService is one Tencent Cloud API 3.0 service served by one function.

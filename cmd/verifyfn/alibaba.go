@@ -8,7 +8,7 @@ import (
 
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/verifyfn/verifyfn/shared/acsclient"
+	"github.com/verifyfn/verifyfn/internal/acsclient"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 )
 

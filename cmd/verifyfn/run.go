@@ -11,11 +11,11 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/loadgen"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
-	"github.com/verifyfn/verifyfn/shared/loadgen"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // versions maps each served Tencent service to its API version.

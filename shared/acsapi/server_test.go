@@ -14,17 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 const (

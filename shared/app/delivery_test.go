@@ -15,8 +15,9 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
@@ -24,7 +25,6 @@ import (
 	"github.com/verifyfn/verifyfn/shared/delivery/webhook"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/services/smh"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // sdkCode returns the Code of a TencentCloudSDKError, "" for nil.

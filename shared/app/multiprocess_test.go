@@ -15,10 +15,10 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // buildVerifyfn builds ./cmd/verifyfn into a temporary directory.

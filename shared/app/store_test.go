@@ -19,17 +19,17 @@ import (
 	"github.com/redis/go-redis/v9"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
 	"github.com/verifyfn/verifyfn/shared/services/domain"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/redisstore"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // apiCode is the documented error code of an SDK call, "" on success.

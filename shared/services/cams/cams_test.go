@@ -13,9 +13,9 @@ import (
 
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/verifyfn/verifyfn/internal/acsclient"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/acsclient"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"

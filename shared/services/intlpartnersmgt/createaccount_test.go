@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 func accountParams(mail, code string) map[string]any {

@@ -12,11 +12,11 @@ import (
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/language"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/apierr"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // The SDK's models (tencentcloud-sdk-go-intl-en intlpartnersmgt/v20220928).
