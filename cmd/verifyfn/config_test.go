@@ -98,3 +98,17 @@ func TestDocumentedCredentialOnlyOnLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestStartupLogNamesTheDelivery: the startup line names the development
+// outbox only when codes go there, and the delivery file otherwise.
+func TestStartupLogNamesTheDelivery(t *testing.T) {
+	code, out := serveExit(t, nil)
+	if code != 0 || !strings.Contains(out, `"outbox":`) {
+		t.Errorf("no delivery configured: exit %d:\n%s", code, out)
+	}
+	delivery := writeFile(t, "delivery.yaml", "providers:\n  box: {type: outbox, path: "+filepath.Join(t.TempDir(), "box.jsonl")+"}\nroutes:\n  sms: {\"*\": [box]}\n  email: {\"*\": [box]}\n")
+	code, out = serveExit(t, map[string]string{"VERIFYFN_DELIVERY": delivery})
+	if code != 0 || strings.Contains(out, `"outbox":`) || !strings.Contains(out, `"delivery":"`+delivery+`"`) {
+		t.Errorf("a delivery file: exit %d:\n%s", code, out)
+	}
+}

@@ -43,7 +43,11 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 	}
 	defer a.Close()
 	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
-		logger.Info("listening", "addr", addr.String(), "outbox", cfg.Outbox, "store", storeopen.Redact(cfg.Store))
+		delivery := slog.String("outbox", cfg.Outbox)
+		if cfg.Delivery.Configured() {
+			delivery = slog.String("delivery", or(cfg.Delivery.File, "VERIFYFN_DELIVERY_YAML"))
+		}
+		logger.Info("listening", slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)))
 		if a.DevAccount {
 			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
 				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",
@@ -55,4 +59,11 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 		return 1
 	}
 	return 0
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
