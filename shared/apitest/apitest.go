@@ -144,6 +144,9 @@ type SignedRequest struct {
 	Timestamp                              int64
 	SecretID, SecretKey                    string
 	Date                                   string // default: the UTC date of Timestamp
+	// SignedHost is the host written into the canonical request (default:
+	// Host, to which the request is sent).
+	SignedHost string
 }
 
 // Build returns the request with its headers and Authorization.
@@ -174,9 +177,12 @@ func (sr SignedRequest) Build(tb testing.TB) *http.Request {
 	req.Header.Set("X-TC-Version", sr.Version)
 	req.Header.Set("X-TC-Timestamp", strconv.FormatInt(sr.Timestamp, 10))
 	signed := []string{"content-type", "host"}
+	if sr.SignedHost == "" {
+		sr.SignedHost = sr.Host
+	}
 	hdr := func(n string) string {
 		if n == "host" {
-			return sr.Host
+			return sr.SignedHost
 		}
 		return req.Header.Get(n)
 	}

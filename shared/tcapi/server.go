@@ -452,15 +452,27 @@ func (s *Server) authTC3(r *http.Request, a tcauth.Authorization, authErr error,
 	if authErr != nil {
 		return nil, nil, "", "", ErrInvalidAuthorization
 	}
+	h := r.Header
+	action, version := h.Get("X-Tc-Action"), h.Get("X-Tc-Version")
+	host := s.host(r)
+	hs := hostService(host)
 	svc := s.services[a.Service]
+	if svc == nil && hs == "" && scopeNamesHost(a.Service, host) {
+		// A client pointed at an address rather than a product host may
+		// name its scope after the address (the Node SDKs take the first
+		// label of the endpoint: "2026-01-02/127/tc3_request" for
+		// 127.0.0.1:9000). The scope still binds the signature; the action
+		// names the service. A scope naming another product ("cvm") is
+		// not one of these and stays an unknown service.
+		svc = s.serviceFor(action, version)
+	}
 	if !contains(a.SignedHeaders, "content-type") || !contains(a.SignedHeaders, "host") {
 		return nil, svc, "", "", ErrInvalidAuthorization
 	}
-	if hs := hostService(s.host(r)); hs != "" && hs != a.Service {
+	if hs != "" && hs != a.Service {
 		return nil, svc, "", "", ErrSignatureFailure
 	}
-	h := r.Header
-	action, version, tsText := h.Get("X-Tc-Action"), h.Get("X-Tc-Version"), h.Get("X-Tc-Timestamp")
+	tsText := h.Get("X-Tc-Timestamp")
 	if tsText == "" {
 		return nil, svc, "", "", MissingParameter("X-TC-Timestamp")
 	}
@@ -487,28 +499,17 @@ func (s *Server) authTC3(r *http.Request, a tcauth.Authorization, authErr error,
 	if h.Get("X-Tc-Content-Sha256") == "UNSIGNED-PAYLOAD" {
 		return cred, svc, action, version, ErrSignatureFailure
 	}
-	header := func(name string) string {
-		if name == "host" {
-			return s.host(r)
-		}
-		return strings.Join(h.Values(name), ",")
-	}
 	query := ""
 	if r.Method == http.MethodGet {
 		query = r.URL.RawQuery
 	}
-	payloadHash := tcauth.HashHex(payload)
 	kid := keyID{cred.ID, a.Date, a.Service}
 	key, cached := s.keys.get(kid, cred), true
 	if key == nil {
 		key, cached = tcauth.SigningKey(cred.Secret.Bytes(), a.Date, a.Service), false
 	}
-	canon := tcauth.CanonicalRequest(r.Method, query, a.SignedHeaders, header, true, payloadHash)
-	if tcauth.VerifyWithKey(key, a, ts, canon) != nil {
-		raw := tcauth.CanonicalRequest(r.Method, query, a.SignedHeaders, header, false, payloadHash)
-		if raw == canon || tcauth.VerifyWithKey(key, a, ts, raw) != nil {
-			return cred, svc, action, version, ErrSignatureFailure
-		}
+	if !verifyTC3(key, a, ts, r.Method, query, host, h, tcauth.HashHex(payload)) {
+		return cred, svc, action, version, ErrSignatureFailure
 	}
 	if !cached {
 		s.keys.put(kid, cred, key)
@@ -519,17 +520,84 @@ func (s *Server) authTC3(r *http.Request, a tcauth.Authorization, authErr error,
 	return cred, svc, action, version, nil
 }
 
+// verifyTC3 checks the signature against the canonical forms clients are
+// known to sign: header values lowercased (as documented and as the SDKs
+// send) or as received, and the host as received or, when it carries a port,
+// without it (the Node SDKs sign the endpoint's hostname while they send
+// host:port). Every form covers the same method, query, headers and payload,
+// so accepting several widens nothing an attacker controls.
+func verifyTC3(key []byte, a tcauth.Authorization, ts int64, method, query, host string, h http.Header, payloadHash string) bool {
+	hosts := []string{host}
+	if bare := hostWithoutPort(host); bare != host {
+		hosts = append(hosts, bare)
+	}
+	for _, signedHost := range hosts {
+		header := func(name string) string {
+			if name == "host" {
+				return signedHost
+			}
+			return strings.Join(h.Values(name), ",")
+		}
+		canon := tcauth.CanonicalRequest(method, query, a.SignedHeaders, header, true, payloadHash)
+		if tcauth.VerifyWithKey(key, a, ts, canon) == nil {
+			return true
+		}
+		if raw := tcauth.CanonicalRequest(method, query, a.SignedHeaders, header, false, payloadHash); raw != canon &&
+			tcauth.VerifyWithKey(key, a, ts, raw) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hostWithoutPort returns host without a trailing ":port" ("127.0.0.1:9000"
+// gives "127.0.0.1", "[::1]:9000" gives "[::1]"); a host without a port is
+// returned unchanged.
+func hostWithoutPort(host string) string {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || i == len(host)-1 || strings.Trim(host[i+1:], "0123456789") != "" {
+		return host
+	}
+	if strings.IndexByte(host[:i], ':') >= 0 && !strings.HasSuffix(host[:i], "]") {
+		return host // a bare IPv6 address, not host:port
+	}
+	return host[:i]
+}
+
+// scopeNamesHost reports whether a credential scope's service is the first
+// label of the host the client called, as a client derives it from its
+// endpoint: "127" for 127.0.0.1:9000, "localhost:9000" for localhost:9000
+// (the port stays when the name has no dot), "localhost:80" for a Host of
+// localhost (the default port is not sent).
+func scopeNamesHost(service, host string) bool {
+	first := func(h string) string { l, _, _ := strings.Cut(h, "."); return l }
+	if service == first(host) {
+		return true
+	}
+	return hostWithoutPort(host) == host && hostWithoutPort(service) == first(host)
+}
+
+// serviceFor finds the service of an action by name: the one at version, or
+// the only one that defines the action (a wrong version is then reported as
+// NoSuchVersion), or nil.
+func (s *Server) serviceFor(action, version string) *service {
+	svcs := s.byAction[action]
+	for _, c := range svcs {
+		if c.Version == version {
+			return c
+		}
+	}
+	if len(svcs) > 0 {
+		return svcs[0]
+	}
+	return nil
+}
+
 func (s *Server) authV1(r *http.Request, authz string, p map[string]string, now time.Time) (*accounts.Credential, *service, string, string, *apierr.Error) {
 	action, version := p["Action"], p["Version"]
-	var svc *service
-	if hs := s.services[hostService(s.host(r))]; hs != nil {
-		svc = hs
-	} else {
-		for _, c := range s.byAction[action] {
-			if svc == nil || c.Version == version {
-				svc = c
-			}
-		}
+	svc := s.services[hostService(s.host(r))]
+	if svc == nil {
+		svc = s.serviceFor(action, version)
 	}
 	if p["Signature"] == "" || p["SecretId"] == "" {
 		return nil, svc, action, version, s.noCredential(authz + p["Signature"] + p["SecretId"])
