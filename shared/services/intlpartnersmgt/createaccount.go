@@ -163,7 +163,7 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
 		Scope: otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()},
 		Code:  code,

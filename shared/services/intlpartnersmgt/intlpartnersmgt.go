@@ -72,6 +72,14 @@ func New(cfg Config) tcapi.Service {
 	return tcapi.Service{
 		Name:    Name,
 		Version: Version,
+		// A body or form that is not a valid parameter set answers the
+		// parameter error these actions document.
+		Overrides: map[*apierr.Error]*apierr.Error{
+			tcapi.ErrDuplicateParameter: ErrInvalidValue,
+			tcapi.ErrInvalidText:        ErrInvalidValue,
+			tcapi.ErrTooManyParams:      ErrInvalidValue,
+			tcapi.ErrMalformedQuery:     ErrInvalidValue,
+		},
 		Actions: []tcapi.Action{
 			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
 			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
@@ -120,7 +128,7 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "register", Account: account,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
 		Digits:  6,
