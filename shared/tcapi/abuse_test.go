@@ -15,14 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // countingStore records the limiter keys and nonce claims the front door

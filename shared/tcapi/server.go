@@ -63,6 +63,9 @@ type Action struct {
 	// Unavailable is the action's documented answer when the store fails in
 	// the front door (rate limit, replay check); default InternalError.
 	Unavailable *apierr.Error
+	// RateLimit is the action's own documented requests per second per
+	// account, when it is lower than its service's.
+	RateLimit int
 }
 
 // Service is one product (smh, intlpartnersmgt, domain) at one version.
@@ -317,6 +320,9 @@ func (s *Server) rateOf(svc *service, a *Action, cred *accounts.Credential) stor
 	key := "{" + cred.Account.ID + "}:rate:_unrouted"
 	if a != nil {
 		key = "{" + cred.Account.ID + "}:rate:" + svc.Name + ":" + a.Name
+		if a.RateLimit > 0 {
+			limit = min(limit, a.RateLimit)
+		}
 	}
 	return store.Rate{Key: key, Limit: limit, Per: time.Second}
 }

@@ -1,14 +1,16 @@
 // Package intlpartnersmgt implements the Tencent Cloud International partner
 // API (service intlpartnersmgt, version 2022-09-28) actions that send and
 // consume a registration verification code: SendVerifyCode, and CreateAccount
-// which consumes the code.
+// which consumes the code; with the two read-only lookups their parameters
+// come from: GetCountryCodes (CountryCode, Area) and GetTradeConfigList
+// (TradeOne, TradeTwo).
 package intlpartnersmgt
 
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/apierr"
@@ -55,20 +57,14 @@ type Config struct {
 
 type svc struct {
 	cfg Config
+	// The lookups' answers, built on first use.
+	countries          func() []countryCodeItem
+	tradesEN, tradesZH func() []tradeOneNode
 }
 
 // New returns the service definition for the Tencent front door.
 func New(cfg Config) tcapi.Service {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.UnsupportedCountryCodes == nil {
-		cfg.UnsupportedCountryCodes = defaultUnsupportedCC
-	}
-	if cfg.MaxAccountsPerPhone == 0 {
-		cfg.MaxAccountsPerPhone = 5
-	}
-	s := &svc{cfg: cfg}
+	s := newSvc(cfg)
 	return tcapi.Service{
 		Name:    Name,
 		Version: Version,
@@ -83,8 +79,30 @@ func New(cfg Config) tcapi.Service {
 		Actions: []tcapi.Action{
 			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
 			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
+			// Read-only lookups without parameters: the front door limits
+			// their rate and refuses any parameter (UnknownParameter).
+			{Name: "GetCountryCodes", Handle: s.getCountryCodes, RateLimit: 5}, // documented: 5 requests a second
+			{Name: "GetTradeConfigList", Handle: s.getTradeConfigList},
 		},
 	}
+}
+
+// newSvc applies the defaults of cfg.
+func newSvc(cfg Config) *svc {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.UnsupportedCountryCodes == nil {
+		cfg.UnsupportedCountryCodes = defaultUnsupportedCC
+	}
+	if cfg.MaxAccountsPerPhone == 0 {
+		cfg.MaxAccountsPerPhone = 5
+	}
+	s := &svc{cfg: cfg}
+	s.countries = sync.OnceValue(s.countryCodes)
+	s.tradesEN = sync.OnceValue(func() []tradeOneNode { return tradeList(false) })
+	s.tradesZH = sync.OnceValue(func() []tradeOneNode { return tradeList(true) })
+	return s
 }
 
 // BoundColl is the collection counting the accounts bound to each number of
@@ -92,7 +110,8 @@ func New(cfg Config) tcapi.Service {
 func BoundColl(account string) string { return store.Coll(account, "bound") }
 
 // phone validates CountryCode and PhoneNum: both required; the country code
-// like "852" or "+852" and not an unsupported area; the number valid for that
+// like "852" or "+852", of a country or region and not an unsupported area
+// (callingCode, the rule GetCountryCodes lists by); the number valid for that
 // country, in any common spelling.
 func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	cc, okc, err := req.String("CountryCode")
@@ -107,8 +126,8 @@ func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	if err != nil {
 		return contact.Phone{}, ErrInvalidValue
 	}
-	if slices.Contains(s.cfg.UnsupportedCountryCodes, code) {
-		return contact.Phone{}, ErrUnsupportedArea
+	if err := s.callingCode(code); err != nil {
+		return contact.Phone{}, err
 	}
 	p, err := contact.ParsePhone(strconv.Itoa(code), num)
 	if err != nil {
