@@ -209,3 +209,34 @@ func TestReadmeFirstVerification(t *testing.T) {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
 }
+
+// TestEveryVariableIsDocumented: each VERIFYFN_* variable the configuration
+// reads appears in docs/configuration.md.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, _ := filepath.Glob(filepath.Join(root, "shared", "config", "*.go"))
+	vars := map[string]bool{}
+	for _, src := range srcs {
+		if strings.HasSuffix(src, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`"(VERIFYFN_[A-Z0-9_]+)"`).FindAllStringSubmatch(string(data), -1) {
+			vars[m[1]] = true
+		}
+	}
+	if len(vars) < 15 {
+		t.Fatalf("found only %d variables in shared/config", len(vars))
+	}
+	for v := range vars {
+		if !bytes.Contains(doc, []byte("`"+v+"`")) {
+			t.Errorf("docs/configuration.md does not document %s", v)
+		}
+	}
+}
