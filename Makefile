@@ -2,11 +2,12 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint unit redis-server contract bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
-## test: formatting, vet, every test under the race detector, the Pact contracts, and the
-## deployment package check; every fuzz target briefly (fuzz-ci)
-test: lint unit fuzz-ci contract package-check
+## test: formatting, vet, every test under the race detector, the Pact contracts, the
+## deployment package check, the official Node SDKs as clients (node-test); every fuzz target
+## briefly (fuzz-ci)
+test: lint unit fuzz-ci contract package-check node-test
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,6 +41,24 @@ $(PACT_LIB_DIR)/libpact_ffi.so:
 	cd $(CURDIR)/.tools/npm && npm pack --silent $(PACT_CORE) >/dev/null && tar xzf pact-foundation-pact-core-*.tgz
 	cp $(CURDIR)/.tools/npm/package/prebuilds/linux-x64/libpact_ffi.so $@.tmp && mv $@.tmp $@
 
+## node-test: the official Node SDKs (tencentcloud-sdk-nodejs, tencentcloud-sdk-nodejs-intl-en,
+## @alicloud/cams20200606) call the real verifyfn binary, built into a temporary directory and
+## started by test/node/verifyfn.mjs; `npm ci` from the committed lock file when node_modules is
+## missing or older than package.json / package-lock.json
+NODE_TEST_DIR := test/node
+NODE_MODULES_STAMP := $(NODE_TEST_DIR)/node_modules/.package-lock.json
+
+node-test: $(NODE_MODULES_STAMP)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "$(GO) build -o $$tmp/verifyfn ./cmd/verifyfn"; \
+	$(GO) build -o "$$tmp/verifyfn" ./cmd/verifyfn; \
+	echo "cd $(NODE_TEST_DIR) && node --test"; \
+	cd $(NODE_TEST_DIR) && VERIFYFN_BIN="$$tmp/verifyfn" node --test *.test.mjs
+
+$(NODE_MODULES_STAMP): $(NODE_TEST_DIR)/package.json $(NODE_TEST_DIR)/package-lock.json
+	cd $(NODE_TEST_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
 ## bench: the benchmarks named in the issues (signature, phone parsing, full request vs ceiling)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
@@ -70,14 +89,14 @@ LOADBENCH_REDIS ?= redis://127.0.0.1:6379/15
 loadbench:
 	$(GO) run ./cmd/verifyfn bench --mix SendVerifyCode --sweep $(LOADBENCH_RATES) --duration 10s --rounds 2 --conns 8 --quiet --csv docs/benchmarks-memory.csv
 	$(GO) run ./cmd/verifyfn bench --mix SendVerifyCode --sweep $(LOADBENCH_RATES) --duration 10s --conns 8 --quiet --no-ceiling --store $(LOADBENCH_REDIS) --short-lifetimes --csv docs/benchmarks-redis.csv
-	$(GO) run ./cmd/benchchart -in docs/benchmarks-memory.csv,docs/benchmarks-redis.csv -out docs/benchmarks.png
+	$(GO) run ./internal/benchchart -in docs/benchmarks-memory.csv,docs/benchmarks-redis.csv -out docs/benchmarks.png
 
 run:
 	$(GO) run ./cmd/verifyfn
 
 ## build: per function in functions/, dist/<fn>/<fn>-lambda-{arm64,amd64}.zip (bootstrap, for
 ## provided.al2023) and dist/<fn>/<fn>-scf-amd64.zip (main + scf_bootstrap, for the SCF Go1 runtime
-## and SCF web functions), plus dist/tencent/<fn> for deploy/tencent. ACCOUNTS=file adds the file
+## and SCF web functions), plus dist/tencent/<fn>/<fn> (one directory per function) for deploy/tencent. ACCOUNTS=file adds the file
 ## to every zip as accounts.yaml (then set VERIFYFN_ACCOUNTS=/var/task/accounts.yaml on Lambda,
 ## /var/user/accounts.yaml on SCF).
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
@@ -105,7 +124,7 @@ build-scf: $(MKZIP)
 	  echo "build $$fn scf amd64"; mkdir -p $(DIST)/$$fn/scf; \
 	  GOARCH=amd64 $(GOBUILD) -o $(DIST)/$$fn/scf/main ./functions/$$fn; \
 	  $(MKZIP) $(DIST)/$$fn/$$fn-scf-amd64.zip main=$(DIST)/$$fn/scf/main scf_bootstrap=deploy/tencent/scf_bootstrap $(ZIP_EXTRA); \
-	  cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn; \
+	  rm -rf $(DIST)/tencent/$$fn && mkdir -p $(DIST)/tencent/$$fn && cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn/$$fn; \
 	done
 
 $(MKZIP): deploy/mkzip/main.go
@@ -113,7 +132,8 @@ $(MKZIP): deploy/mkzip/main.go
 	$(GO) build -o $@ ./deploy/mkzip
 
 ## package-check: serverless package (Serverless Framework v3, installed into .tools/serverless)
-## offline with dummy credentials, then check the CloudFormation it generates
+## offline with dummy credentials for the arm64 Lambda zips, then check the CloudFormation it
+## generates; build the SCF packages and check their layout and deploy/tencent/serverless.yml
 SLS_VERSION := 3.40.0
 SLS := .tools/serverless/node_modules/.bin/serverless
 SLS_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=AKIAOFFLINEPACKAGING AWS_SECRET_ACCESS_KEY=offline-packaging-only \
@@ -125,7 +145,9 @@ package-check: $(SLS)
 	@$(MAKE) --no-print-directory build-lambda LAMBDA_ARCHS=arm64
 	rm -rf .serverless
 	$(SLS_ENV) $(SLS) package --stage ci --region us-east-1
-	VERIFYFN_CFN_TEMPLATE=$(CURDIR)/.serverless/cloudformation-template-update-stack.json $(GO) test -count=1 -run 'TestCloudFormation|TestTencentSCF' ./deploy/
+	@$(MAKE) --no-print-directory build-scf
+	VERIFYFN_CFN_TEMPLATE=$(CURDIR)/.serverless/cloudformation-template-update-stack.json VERIFYFN_SCF_DIST=$(CURDIR)/$(DIST) \
+	  $(GO) test -count=1 -run 'TestCloudFormation|TestTencentSCF' ./deploy/
 
 $(SLS):
 	mkdir -p .tools/serverless

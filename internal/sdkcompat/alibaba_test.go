@@ -19,7 +19,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 )
 

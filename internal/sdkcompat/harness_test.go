@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 )
 
 // wire is one HTTP/1.1 request as an SDK's HTTP stack writes it.

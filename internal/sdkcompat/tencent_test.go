@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
