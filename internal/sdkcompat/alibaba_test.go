@@ -17,9 +17,9 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
-	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 )
 
