@@ -25,6 +25,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/store"
@@ -153,7 +154,7 @@ func (s *stack) reset() error {
 	clk := &clock{now: time.Now()}
 	rec := &recorder{}
 	st := &faultyStore{Store: memstore.New()}
-	a, err := app.New(cfg, app.Options{Now: clk.Now, Sender: rec, Store: st, Accounts: s.reg, Services: s.services})
+	a, err := all.New(cfg, app.Options{Now: clk.Now, Sender: rec, Store: st, Accounts: s.reg, Services: s.services})
 	if err != nil {
 		return err
 	}

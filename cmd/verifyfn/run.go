@@ -14,7 +14,7 @@ import (
 	"github.com/verifyfn/verifyfn/internal/loadgen"
 	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 )
 
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
-	return app.RunServer(ctx, cfg, nil, stderr)
+	return all.RunServer(ctx, cfg, nil, stderr)
 }
 
 // callUsage lists what call can call, and how it signs.

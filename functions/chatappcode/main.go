@@ -10,19 +10,14 @@ import (
 	"os"
 
 	"github.com/verifyfn/verifyfn/shared/acsapi"
-	"github.com/verifyfn/verifyfn/shared/app"
-	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/app/fn/chatappcode"
 	"github.com/verifyfn/verifyfn/shared/runtime"
-	"github.com/verifyfn/verifyfn/shared/services/cams"
 )
 
 func main() {
 	os.Exit(runtime.Main(runtime.Function{
 		Name: "chatappcode",
-		New: func(cfg config.Config, o app.Options) (*app.App, error) {
-			o.Services = map[string]bool{cams.Name: true}
-			return app.New(cfg, o)
-		},
+		New:  chatappcode.New,
 		// A bad configuration is answered in the Alibaba form (HTTP 500
 		// InternalError), which the Alibaba SDKs parse.
 		Unavailable: acsapi.Unavailable,

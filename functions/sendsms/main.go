@@ -8,18 +8,15 @@ package main
 import (
 	"os"
 
-	"github.com/verifyfn/verifyfn/shared/app"
-	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/app/fn/sendsms"
 	"github.com/verifyfn/verifyfn/shared/runtime"
-	"github.com/verifyfn/verifyfn/shared/services/smh"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 func main() {
 	os.Exit(runtime.Main(runtime.Function{
-		Name: "sendsms",
-		New: func(cfg config.Config, o app.Options) (*app.App, error) {
-			o.Services = map[string]bool{smh.Name: true}
-			return app.New(cfg, o)
-		},
+		Name:        "sendsms",
+		New:         sendsms.New,
+		Unavailable: tcapi.Unavailable,
 	}))
 }

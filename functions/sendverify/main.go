@@ -10,18 +10,15 @@ package main
 import (
 	"os"
 
-	"github.com/verifyfn/verifyfn/shared/app"
-	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/app/fn/sendverify"
 	"github.com/verifyfn/verifyfn/shared/runtime"
-	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 func main() {
 	os.Exit(runtime.Main(runtime.Function{
-		Name: "sendverify",
-		New: func(cfg config.Config, o app.Options) (*app.App, error) {
-			o.Services = map[string]bool{intlpartnersmgt.Name: true}
-			return app.New(cfg, o)
-		},
+		Name:        "sendverify",
+		New:         sendverify.New,
+		Unavailable: tcapi.Unavailable,
 	}))
 }

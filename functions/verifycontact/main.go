@@ -9,18 +9,15 @@ package main
 import (
 	"os"
 
-	"github.com/verifyfn/verifyfn/shared/app"
-	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/app/fn/verifycontact"
 	"github.com/verifyfn/verifyfn/shared/runtime"
-	"github.com/verifyfn/verifyfn/shared/services/domain"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 func main() {
 	os.Exit(runtime.Main(runtime.Function{
-		Name: "verifycontact",
-		New: func(cfg config.Config, o app.Options) (*app.App, error) {
-			o.Services = map[string]bool{domain.Name: true}
-			return app.New(cfg, o)
-		},
+		Name:        "verifycontact",
+		New:         verifycontact.New,
+		Unavailable: tcapi.Unavailable,
 	}))
 }

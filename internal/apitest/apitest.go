@@ -20,6 +20,7 @@ import (
 	"github.com/verifyfn/verifyfn/internal/testclock"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
@@ -58,7 +59,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&cfg, &o)
 	}
-	a, err := app.New(cfg, o)
+	a, err := all.New(cfg, o)
 	if err != nil {
 		tb.Fatal(err)
 	}

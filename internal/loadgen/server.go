@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
@@ -124,7 +125,7 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 			return nil, fmt.Errorf("redis %s: %w", storeopen.Redact(cfg.Store), err)
 		}
 	}
-	a, err := app.New(c, opt)
+	a, err := all.New(c, opt)
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 )
@@ -39,7 +40,7 @@ func fuzzHandler(tb testing.TB) http.Handler {
 	}
 	cfg.CodeKey = []byte("fuzz-code-key-0123456789abcdef")
 	cfg.CAMSRateLimit = 1 << 30
-	a, err := app.New(cfg, app.Options{
+	a, err := all.New(cfg, app.Options{
 		Services: map[string]bool{"cams": true},
 		Sender:   delivery.SenderFunc(func(context.Context, delivery.Message) error { return nil }),
 	})

@@ -1,7 +1,10 @@
-// Package app assembles verifyfn from a configuration: accounts, store,
-// verification-code engine, delivery and the API front doors. Functions and
-// the local binary call it from main; tests build the same stack with
-// injected time, randomness and senders.
+// Package app assembles what every verifyfn function runs from a
+// configuration: accounts, store, verification-code engine and delivery. The
+// front door and its services come from Options.Front, so that a function
+// links only its own: package tencentapp and alibabaapp build the two front
+// doors, fn/<function> wires one function, and package all wires every
+// service on one port (the local binary and the tests). Tests build the same
+// stack with injected time, randomness and senders.
 package app
 
 import (
@@ -18,18 +21,12 @@ import (
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
 	"github.com/verifyfn/verifyfn/shared/otp"
-	"github.com/verifyfn/verifyfn/shared/services/cams"
-	"github.com/verifyfn/verifyfn/shared/services/domain"
-	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
-	"github.com/verifyfn/verifyfn/shared/services/smh"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/storeopen"
-	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 // Options inject what tests and functions need to control. Zero fields take
@@ -40,11 +37,15 @@ type Options struct {
 	Rand     io.Reader
 	Sender   delivery.Sender    // default: the outbox file named in the config
 	Accounts *accounts.Registry // default: loaded from the config (or the development account)
-	Services map[string]bool    // serve only these services (default: all)
+	Services map[string]bool    // serve only these services (default: all); read by package all
 	Store    Store              // default: opened from cfg.Store (VERIFYFN_STORE) and closed by Close
 	// Public is true when the app is reachable beyond loopback whatever
 	// cfg.Addr says (a cloud platform behind its gateway).
 	Public bool
+	// Front builds the front door and its services from the parts New
+	// assembled (required): a function's own (fn/<function>.Front) or every
+	// service (all.Front).
+	Front FrontDoor
 }
 
 // ConfigError is a configuration that cannot be served: a malformed file
@@ -100,6 +101,9 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	if opt.Rand == nil {
 		opt.Rand = rand.Reader
+	}
+	if opt.Front == nil {
+		return nil, errors.New("app: Options.Front is required: the function's front door and services (or all.Front)")
 	}
 	a := &App{}
 	built := false
@@ -169,41 +173,11 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		sender = s
 	}
 
-	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
-	var services []tcapi.Service
-	if want(intlpartnersmgt.Name) {
-		services = append(services, intlpartnersmgt.New(intlpartnersmgt.Config{
-			Engine: engine, Sender: sender, Now: opt.Now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
-		}))
-	}
-	if want(smh.Name) {
-		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now, CodeLength: cfg.SMHCodeLength}))
-	}
-	if want(domain.Name) {
-		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now}))
-	}
-	for i := range services {
-		services[i].RateLimit = cfg.RateLimit
-	}
-	tc, err := tcapi.New(tcapi.Config{
-		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
-	}, services...)
+	h, err := opt.Front(Parts{Config: cfg, Options: opt, Accounts: reg, Store: st, Engine: engine, Sender: sender})
 	if err != nil {
 		return nil, err
 	}
-	a.Handler = tc
-	if want(cams.Name) {
-		acs, err := acsapi.New(acsapi.Config{
-			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
-		}, cams.New(cams.Config{Engine: engine, Sender: sender, Now: opt.Now, RateLimit: cfg.CAMSRateLimit}))
-		if err != nil {
-			return nil, err
-		}
-		a.Handler = acs
-		if len(services) > 0 {
-			a.Handler = Dispatch(acs, tc)
-		}
-	}
+	a.Handler = h
 	built = true
 	return a, nil
 }

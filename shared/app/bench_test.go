@@ -14,6 +14,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
@@ -30,7 +31,7 @@ func newBenchApp(b *testing.B) http.Handler {
 	}
 	cfg.CodeKey = []byte("bench-code-key-0123456789abcdef")
 	cfg.RateLimit = 1 << 30
-	a, err := app.New(cfg, app.Options{
+	a, err := all.New(cfg, app.Options{
 		Sender: delivery.SenderFunc(func(context.Context, delivery.Message) error { return nil }),
 	})
 	if err != nil {

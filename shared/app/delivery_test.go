@@ -19,6 +19,7 @@ import (
 	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/router"
@@ -235,12 +236,12 @@ func TestProductionRefusesOutboxAndTestNumbers(t *testing.T) {
 	// An account of its own: the documented example credential is refused
 	// in production before delivery is looked at.
 	cfg.AccountsYAML = strings.NewReplacer(accounts.DevSecretID, "AKIDPROD0000000000000000000000001", accounts.DevSecretKey, "a-production-secret").Replace(accounts.DevYAML)
-	if _, err := app.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "outbox is refused") {
+	if _, err := all.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "outbox is refused") {
 		t.Fatalf("app.New: %v", err)
 	}
 	cfg.Delivery.AllowOutbox = true
 	cfg.Delivery.TestNumbers = map[string]string{"+85251234567": "123456"}
-	if _, err := app.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "VERIFYFN_ALLOW_TEST_NUMBERS") {
+	if _, err := all.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "VERIFYFN_ALLOW_TEST_NUMBERS") {
 		t.Fatalf("app.New with test numbers: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/invoke"
 	"github.com/verifyfn/verifyfn/shared/runtime/awslambda"
@@ -59,7 +60,7 @@ func sendverify() (*awslambda.Handler, func()) {
 	dir, _ := os.MkdirTemp("", "invoke-example")
 	cfg, _ := config.FromEnv(func(string) string { return "" })
 	cfg.Outbox = filepath.Join(dir, "outbox.jsonl")
-	a, err := app.New(cfg, app.Options{})
+	a, err := all.New(cfg, app.Options{})
 	if err != nil {
 		panic(err)
 	}

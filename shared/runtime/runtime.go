@@ -35,7 +35,6 @@ import (
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/runtime/awslambda"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/httpevent"
-	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 // DomainHeader carries the gateway event's domain field (API Gateway
@@ -130,7 +129,9 @@ type Function struct {
 	// New builds the app from the configuration; o carries the logger.
 	New func(cfg config.Config, o app.Options) (*app.App, error)
 	// Unavailable answers every request when the configuration is bad on a
-	// cloud platform. Default: tcapi.Unavailable (the Tencent envelope).
+	// cloud platform, in the function's own envelope: tcapi.Unavailable or
+	// acsapi.Unavailable. Default: a bare HTTP 500 (package runtime links no
+	// front door, so that each function links only its own).
 	Unavailable func(cause error, logger *slog.Logger) http.Handler
 }
 
@@ -169,7 +170,7 @@ func (f Function) run(ctx context.Context, getenv func(string) string, stderr io
 	case cloud:
 		unavailable := f.Unavailable
 		if unavailable == nil {
-			unavailable = tcapi.Unavailable
+			unavailable = bareUnavailable
 		}
 		h = unavailable(err, logger)
 	default:
@@ -214,4 +215,13 @@ func check(cfg config.Config, cloud bool) error {
 		errs = append(errs, fmt.Errorf("refusing to serve the built-in development account on non-loopback address %s; set VERIFYFN_ACCOUNTS", cfg.Addr))
 	}
 	return errors.Join(errs...)
+}
+
+// bareUnavailable answers HTTP 500 to every request and logs the cause, for
+// a Function without an Unavailable of its own.
+func bareUnavailable(cause error, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "InternalError", http.StatusInternalServerError)
+		logger.LogAttrs(r.Context(), slog.LevelError, "configuration error", slog.String("cause", cause.Error()))
+	})
 }

@@ -11,9 +11,8 @@ import (
 	"testing"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/app"
-	"github.com/verifyfn/verifyfn/shared/config"
-	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
+	fnsendverify "github.com/verifyfn/verifyfn/shared/app/fn/sendverify"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -57,10 +56,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var sendverify = Function{Name: "sendverify", New: func(cfg config.Config, o app.Options) (*app.App, error) {
-	o.Services = map[string]bool{intlpartnersmgt.Name: true}
-	return app.New(cfg, o)
-}}
+var sendverify = Function{Name: "sendverify", New: fnsendverify.New, Unavailable: tcapi.Unavailable}
 
 // serve runs the function in HTTP mode until the test ends and returns its
 // address, or the exit code if it ended at once.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/all"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
@@ -40,7 +41,7 @@ func fuzzHandler(tb testing.TB) http.Handler {
 	}
 	cfg.CodeKey = []byte("fuzz-code-key-0123456789abcdef")
 	cfg.RateLimit = 1 << 30
-	a, err := app.New(cfg, app.Options{
+	a, err := all.New(cfg, app.Options{
 		Sender: delivery.SenderFunc(func(context.Context, delivery.Message) error { return nil }),
 	})
 	if err != nil {

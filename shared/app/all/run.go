@@ -1,4 +1,4 @@
-package app
+package all
 
 import (
 	"context"
@@ -9,40 +9,32 @@ import (
 	"net"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
-
-// NewLogger returns the JSON logger every entry point uses.
-func NewLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-}
 
 // RunServer builds the app for cfg (only the named services when services is
 // not nil) and serves it on cfg.Addr until ctx ends. It refuses the built-in
 // development account on a non-loopback address. It returns a process exit
 // code and writes problems to stderr.
 func RunServer(ctx context.Context, cfg config.Config, services map[string]bool, stderr io.Writer) int {
-	logger := NewLogger(stderr, cfg.LogLevel)
+	logger := app.NewLogger(stderr, cfg.LogLevel)
 	storeopen.SetLogger(logger)
 	if cfg.AccountsFile == "" && cfg.AccountsYAML == "" && !config.Loopback(cfg.Addr) {
 		fmt.Fprintf(stderr, "verifyfn: refusing to serve the built-in development account on non-loopback address %s; set VERIFYFN_ACCOUNTS\n", cfg.Addr)
 		return 2
 	}
-	a, err := New(cfg, Options{Logger: logger, Services: services})
+	a, err := New(cfg, app.Options{Logger: logger, Services: services})
 	if err != nil {
 		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
-		if errors.As(err, new(*ConfigError)) {
+		if errors.As(err, new(*app.ConfigError)) {
 			return 2
 		}
 		return 1
 	}
 	defer a.Close()
-	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
+	err = app.Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
 		delivery := slog.String("outbox", cfg.Outbox)
 		if cfg.Delivery.Configured() {
 			delivery = slog.String("delivery", or(cfg.Delivery.File, "VERIFYFN_DELIVERY_YAML"))
