@@ -28,8 +28,6 @@
 package setup
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -44,16 +42,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
-	"github.com/verifyfn/verifyfn/shared/delivery/aliyunsms"
-	"github.com/verifyfn/verifyfn/shared/delivery/email"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
 	"github.com/verifyfn/verifyfn/shared/delivery/router"
-	"github.com/verifyfn/verifyfn/shared/delivery/tencentsms"
-	"github.com/verifyfn/verifyfn/shared/delivery/twilio"
-	"github.com/verifyfn/verifyfn/shared/delivery/webhook"
 )
 
 // Options inject what tests control. Zero fields take production defaults.
@@ -111,7 +103,7 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			}
 			data = b
 		}
-		p := &parser{name: name, cfg: cfg, opt: opt}
+		p := &parser{name: name, cfg: cfg, opt: opt, kinds: kinds()}
 		r, cl := p.parse(data)
 		closers = append(closers, cl...)
 		if err := p.err(); err != nil {
@@ -152,94 +144,65 @@ func (c closers) Close() error {
 	return errors.Join(errs...)
 }
 
-// Provider types and the channels each serves.
-var providerChannels = map[string][]delivery.Channel{
-	"tencent_sms":  {delivery.SMS},
-	"aliyun_sms":   {delivery.SMS},
-	"twilio_sms":   {delivery.SMS},
-	"twilio_voice": {delivery.Voice},
-	"smtp":         {delivery.Email},
-	"webhook":      {delivery.SMS, delivery.Voice, delivery.Email},
-	"outbox":       {delivery.SMS, delivery.Voice, delivery.Email},
+// kind is a provider type: the channels it serves and, when it is built
+// into this binary, how to build it.
+type kind struct {
+	channels []delivery.Channel
+	// build decodes the provider's node and builds it; nil when the binary
+	// was built without it (the provider_*.go files).
+	build builder
+	// tag is the build tag that keeps it in a build with verifyfn_providers.
+	tag string
 }
 
-// The specs of the provider types. Fields tagged secret:"true" must be
-// references; every string field may be one.
-type (
-	tencentSpec struct {
-		Type           string            `yaml:"type"`
-		SecretID       string            `yaml:"secret_id"`
-		SecretKey      string            `yaml:"secret_key" secret:"true"`
-		Region         string            `yaml:"region"`
-		Endpoint       string            `yaml:"endpoint"`
-		SDKAppID       string            `yaml:"sdk_app_id"`
-		SignName       string            `yaml:"sign_name"`
-		TemplateID     string            `yaml:"template_id"`
-		TemplateIDs    map[string]string `yaml:"template_ids"`
-		TemplateParams []string          `yaml:"template_params"`
-		Timeout        time.Duration     `yaml:"timeout"`
+// builder builds one provider of a type from its node. The closer is what it
+// opened (the outbox file), to be closed on error too; ok is false when the
+// problems were already reported.
+type builder func(p *parser, where string, n *yaml.Node) (s delivery.Sender, cl io.Closer, ok bool, err error)
+
+// kinds are the provider types, built into this binary or not.
+func kinds() map[string]kind {
+	sms, voice, mail := delivery.SMS, delivery.Voice, delivery.Email
+	return map[string]kind{
+		"tencent_sms":  {[]delivery.Channel{sms}, tencentSMSProvider(), "provider_tencent_sms"},
+		"aliyun_sms":   {[]delivery.Channel{sms}, aliyunSMSProvider(), "provider_aliyun_sms"},
+		"twilio_sms":   {[]delivery.Channel{sms}, twilioSMSProvider(), "provider_twilio"},
+		"twilio_voice": {[]delivery.Channel{voice}, twilioVoiceProvider(), "provider_twilio"},
+		"smtp":         {[]delivery.Channel{mail}, smtpProvider(), "provider_smtp"},
+		"webhook":      {[]delivery.Channel{sms, voice, mail}, webhookProvider(), "provider_webhook"},
+		"outbox":       {[]delivery.Channel{sms, voice, mail}, outboxProvider, ""},
 	}
-	aliyunSpec struct {
-		Type            string            `yaml:"type"`
-		AccessKeyID     string            `yaml:"access_key_id"`
-		AccessKeySecret string            `yaml:"access_key_secret" secret:"true"`
-		Endpoint        string            `yaml:"endpoint"`
-		SignName        string            `yaml:"sign_name"`
-		TemplateCode    string            `yaml:"template_code"`
-		TemplateCodes   map[string]string `yaml:"template_codes"`
-		CodeParam       string            `yaml:"code_param"`
-		MinutesParam    string            `yaml:"minutes_param"`
-		Timeout         time.Duration     `yaml:"timeout"`
+}
+
+// Types lists every provider type.
+func Types() []string { return typeNames(func(kind) bool { return true }) }
+
+// Built lists the provider types built into this binary: every type, unless
+// it was built with -tags verifyfn_providers, which keeps the outbox and the
+// types of each provider_* tag given with it (provider_tencent_sms,
+// provider_aliyun_sms, provider_twilio, provider_smtp, provider_webhook).
+func Built() []string { return typeNames(func(k kind) bool { return k.build != nil }) }
+
+func typeNames(keep func(kind) bool) []string {
+	var out []string
+	for name, k := range kinds() {
+		if keep(k) {
+			out = append(out, name)
+		}
 	}
-	twilioSpec struct {
-		Type                string            `yaml:"type"`
-		AccountSID          string            `yaml:"account_sid"`
-		AuthToken           string            `yaml:"auth_token" secret:"true"`
-		From                string            `yaml:"from"`
-		MessagingServiceSID string            `yaml:"messaging_service_sid"`
-		BaseURL             string            `yaml:"base_url"`
-		Edge                string            `yaml:"edge"`
-		Region              string            `yaml:"region"`
-		Voice               string            `yaml:"voice"`
-		Voices              map[string]string `yaml:"voices"`
-		Loop                int               `yaml:"loop"`
-		Timeout             time.Duration     `yaml:"timeout"`
-	}
-	smtpSpec struct {
-		Type     string        `yaml:"type"`
-		Host     string        `yaml:"host"`
-		Port     int           `yaml:"port"`
-		TLS      string        `yaml:"tls"`
-		Username string        `yaml:"username"`
-		Password string        `yaml:"password" secret:"true"`
-		Auth     string        `yaml:"auth"`
-		From     string        `yaml:"from"`
-		CAFile   string        `yaml:"ca_file"`
-		Timeout  time.Duration `yaml:"timeout"`
-	}
-	webhookSpec struct {
-		Type        string        `yaml:"type"`
-		URL         string        `yaml:"url"`
-		Secret      string        `yaml:"secret" secret:"true"`
-		Timeout     time.Duration `yaml:"timeout"`
-		MaxAttempts int           `yaml:"max_attempts"`
-		Backoff     time.Duration `yaml:"backoff"`
-		MaxBackoff  time.Duration `yaml:"max_backoff"`
-	}
-	outboxSpec struct {
-		Type string `yaml:"type"`
-		Path string `yaml:"path"`
-	}
-)
+	sort.Strings(out)
+	return out
+}
 
 // maxErrors bounds the problems reported for one file.
 const maxErrors = 20
 
 type parser struct {
-	name string
-	cfg  config.Config
-	opt  Options
-	errs []error
+	name  string
+	cfg   config.Config
+	opt   Options
+	kinds map[string]kind
+	errs  []error
 }
 
 func (p *parser) fail(n *yaml.Node, format string, args ...any) {
@@ -320,7 +283,7 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 		if c != nil {
 			closers = append(closers, c)
 		}
-		providers[name] = &built{sender: s, typ: typ, node: k, channels: providerChannels[typ]}
+		providers[name] = &built{sender: s, typ: typ, node: k, channels: p.kinds[typ].channels}
 	}
 
 	var routes []router.Route
@@ -405,99 +368,20 @@ func (p *parser) provider(where string, n *yaml.Node) (delivery.Sender, string, 
 	if t := value(n, "type"); t != nil {
 		typ = t.Value
 	}
-	if _, ok := providerChannels[typ]; !ok {
+	k, known := p.kinds[typ]
+	if !known {
 		p.fail(n, "%s: type %q is not one of tencent_sms, aliyun_sms, twilio_sms, twilio_voice, smtp, webhook, outbox", where, short(typ))
 		return nil, "", nil
 	}
-	hc := p.opt.HTTPClient
-	var (
-		s   delivery.Sender
-		err error
-		cl  io.Closer
-	)
-	switch typ {
-	case "tencent_sms":
-		var sp tencentSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		s, err = tencentsms.New(tencentsms.Config{
-			SecretID: sp.SecretID, SecretKey: accounts.NewSecret(sp.SecretKey), Region: sp.Region, Endpoint: sp.Endpoint,
-			SDKAppID: sp.SDKAppID, SignName: sp.SignName, TemplateID: sp.TemplateID, TemplateIDs: sp.TemplateIDs,
-			TemplateParams: sp.TemplateParams, HTTPClient: hc, Timeout: sp.Timeout,
-		})
-	case "aliyun_sms":
-		var sp aliyunSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		s, err = aliyunsms.New(aliyunsms.Config{
-			AccessKeyID: sp.AccessKeyID, AccessKeySecret: accounts.NewSecret(sp.AccessKeySecret), Endpoint: sp.Endpoint,
-			SignName: sp.SignName, TemplateCode: sp.TemplateCode, TemplateCodes: sp.TemplateCodes,
-			CodeParam: sp.CodeParam, MinutesParam: sp.MinutesParam, HTTPClient: hc, Timeout: sp.Timeout,
-		})
-	case "twilio_sms", "twilio_voice":
-		var sp twilioSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		tc := twilio.Config{
-			AccountSID: sp.AccountSID, AuthToken: accounts.NewSecret(sp.AuthToken), From: sp.From,
-			MessagingServiceSID: sp.MessagingServiceSID, BaseURL: sp.BaseURL, Edge: sp.Edge, Region: sp.Region,
-			Voice: sp.Voice, Voices: sp.Voices, Loop: sp.Loop, HTTPClient: hc, Timeout: sp.Timeout,
-		}
-		if typ == "twilio_voice" {
-			s, err = twilio.NewVoice(tc)
-		} else {
-			s, err = twilio.NewSMS(tc)
-		}
-	case "smtp":
-		var sp smtpSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		var tc *tls.Config
-		if sp.CAFile != "" {
-			pem, rerr := p.opt.ReadFile(sp.CAFile)
-			pool := x509.NewCertPool()
-			if rerr != nil || !pool.AppendCertsFromPEM(pem) {
-				p.fail(value(n, "ca_file"), "%s.ca_file: cannot read PEM certificates from it", where)
-				return nil, typ, nil
-			}
-			tc = &tls.Config{RootCAs: pool}
-		}
-		s, err = email.New(email.Config{
-			Host: sp.Host, Port: sp.Port, TLS: sp.TLS, Username: sp.Username, Password: accounts.NewSecret(sp.Password), Auth: sp.Auth,
-			From: sp.From, TLSConfig: tc, Timeout: sp.Timeout, Now: p.opt.Now,
-		})
-	case "webhook":
-		var sp webhookSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		s, err = webhook.New(webhook.Config{
-			URL: sp.URL, Secret: accounts.NewSecret(sp.Secret), Timeout: sp.Timeout, MaxAttempts: sp.MaxAttempts,
-			Backoff: sp.Backoff, MaxBackoff: sp.MaxBackoff, HTTPClient: hc, Now: p.opt.Now,
-		})
-	case "outbox":
-		var sp outboxSpec
-		if !p.decode(where, n, &sp) {
-			return nil, typ, nil
-		}
-		if p.cfg.Production() && !p.cfg.Delivery.AllowOutbox {
-			p.fail(n, "%s: the development outbox is refused with VERIFYFN_ENV=production (set VERIFYFN_ALLOW_OUTBOX=true to allow it)", where)
-			return nil, typ, nil
-		}
-		path := sp.Path
-		if path == "" {
-			path = p.cfg.Outbox
-		}
-		ob, oerr := outbox.Open(path)
-		if oerr == nil {
-			cl = ob
-			s = ob
-		}
-		err = oerr
+	if k.build == nil {
+		p.fail(n, "%s: type %s is not built into this binary, which has %s: use the default build (every provider) "+
+			"or add it to the build's provider tags (-tags verifyfn_providers,%s,...; make build PROVIDERS=%s,...)",
+			where, typ, strings.Join(Built(), ", "), k.tag, strings.TrimPrefix(k.tag, "provider_"))
+		return nil, typ, nil
+	}
+	s, cl, ok, err := k.build(p, where, n)
+	if !ok {
+		return nil, typ, cl
 	}
 	if err != nil {
 		// Provider errors name keys, never values.
@@ -507,6 +391,30 @@ func (p *parser) provider(where string, n *yaml.Node) (delivery.Sender, string, 
 		return nil, typ, cl
 	}
 	return s, typ, cl
+}
+
+// outboxProvider builds the development outbox, always built in.
+func outboxProvider(p *parser, where string, n *yaml.Node) (delivery.Sender, io.Closer, bool, error) {
+	var sp struct {
+		Type string `yaml:"type"`
+		Path string `yaml:"path"`
+	}
+	if !p.decode(where, n, &sp) {
+		return nil, nil, false, nil
+	}
+	if p.cfg.Production() && !p.cfg.Delivery.AllowOutbox {
+		p.fail(n, "%s: the development outbox is refused with VERIFYFN_ENV=production (set VERIFYFN_ALLOW_OUTBOX=true to allow it)", where)
+		return nil, nil, false, nil
+	}
+	path := sp.Path
+	if path == "" {
+		path = p.cfg.Outbox
+	}
+	ob, err := outbox.Open(path)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	return ob, ob, true, nil
 }
 
 // decode checks n's keys against the yaml tags of out, decodes n into out
