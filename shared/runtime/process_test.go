@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -45,17 +44,23 @@ const (
 `
 )
 
-// Artifacts, as make build builds them.
+// Artifacts, as make build builds them: one binary per function serves
+// Lambda (as bootstrap), SCF (as main) and plain HTTP.
 const (
-	lambdaBuild = "lambda" // -tags lambda.norpc: the Lambda bootstrap
-	scfBuild    = "scf"    // no tags: the SCF Go1 main (event and web functions)
+	defaultBuild = "default" // make build: every delivery provider
+	webhookBuild = "webhook" // make build PROVIDERS=webhook: the webhook (and the outbox) only
 )
 
+// buildTags are each artifact's tags.
+var buildTags = map[string]string{
+	defaultBuild: "lambda.norpc",
+	webhookBuild: "lambda.norpc,verifyfn_providers,provider_webhook",
+}
+
 var builds struct {
-	once  sync.Once
+	mu    sync.Mutex
 	dir   string
 	paths map[string]string
-	err   error
 }
 
 func TestMain(m *testing.M) {
@@ -66,32 +71,32 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// functionBinary returns functions/sendverify built as the given artifact;
-// both are built once per test binary.
+// functionBinary returns functions/sendverify built as the given artifact,
+// once per test binary.
 func functionBinary(tb testing.TB, artifact string) string {
 	tb.Helper()
-	builds.once.Do(func() {
-		builds.dir, builds.err = os.MkdirTemp("", "verifyfn-function")
-		if builds.err != nil {
-			return
-		}
-		builds.paths = map[string]string{}
-		for name, tags := range map[string]string{lambdaBuild: "lambda.norpc", scfBuild: ""} {
-			path := filepath.Join(builds.dir, name)
-			cmd := exec.Command(goTool(), "build", "-tags", tags, "-trimpath", "-ldflags", "-s -w",
-				"-o", path, "github.com/verifyfn/verifyfn/functions/sendverify")
-			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				builds.err = fmt.Errorf("go build -tags %q: %v\n%s", tags, err, out)
-				return
-			}
-			builds.paths[name] = path
-		}
-	})
-	if builds.err != nil {
-		tb.Fatal(builds.err)
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if p, ok := builds.paths[artifact]; ok {
+		return p
 	}
-	return builds.paths[artifact]
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "verifyfn-function")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		builds.dir, builds.paths = dir, map[string]string{}
+	}
+	path := filepath.Join(builds.dir, artifact)
+	tags := buildTags[artifact]
+	cmd := exec.Command(goTool(), "build", "-tags", tags, "-trimpath", "-ldflags", "-s -w",
+		"-o", path, "github.com/verifyfn/verifyfn/functions/sendverify")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build -tags %q: %v\n%s", tags, err, out)
+	}
+	builds.paths[artifact] = path
+	return path
 }
 
 func goTool() string {
@@ -251,7 +256,7 @@ func startLambda(tb testing.TB, env []string) (*fakeRuntime, *process) {
 	rt := newFakeRuntime(tb)
 	env = append(env, "AWS_LAMBDA_RUNTIME_API="+rt.Listener.Addr().String(),
 		"AWS_LAMBDA_FUNCTION_NAME=verifyfn-sendverify", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128")
-	return rt, startProcess(tb, lambdaBuild, env)
+	return rt, startProcess(tb, defaultBuild, env)
 }
 
 func TestLambdaProcess(t *testing.T) {
@@ -317,16 +322,6 @@ func TestLambdaProcessStoreUnreachable(t *testing.T) {
 }
 
 // A Lambda build (-tags lambda.norpc) has no SCF adapter and says so.
-func TestLambdaBuildRefusesSCF(t *testing.T) {
-	cmd := exec.Command(functionBinary(t, lambdaBuild))
-	cmd.Env = baseEnv(t.TempDir(), "_LAMBDA_SERVER_PORT="+freePort(t))
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "built with -tags lambda.norpc") {
-		t.Fatalf("err %v, output %q", err, out)
-	}
-}
-
 // --- SCF -----------------------------------------------------------------
 
 func freePort(tb testing.TB) string {
@@ -373,7 +368,7 @@ func scfInvoke(tb testing.TB, c *rpc.Client, event []byte) messages.InvokeRespon
 
 func TestSCFProcess(t *testing.T) {
 	port := freePort(t)
-	p := startProcess(t, scfBuild, baseEnv(t.TempDir(), "_LAMBDA_SERVER_PORT="+port, "TENCENTCLOUD_RUNENV=SCF"))
+	p := startProcess(t, defaultBuild, baseEnv(t.TempDir(), "_LAMBDA_SERVER_PORT="+port, "TENCENTCLOUD_RUNENV=SCF"))
 	c := dialRPC(t, port, p)
 	if err := c.Call("Function.Ping", &messages.PingRequest{}, &messages.PingResponse{}); err != nil {
 		t.Fatal(err)
@@ -415,7 +410,7 @@ func listening(tb testing.TB, r io.Reader) string {
 
 func startHTTP(tb testing.TB, env []string) (*process, string) {
 	tb.Helper()
-	p := &process{cmd: exec.Command(functionBinary(tb, scfBuild)), stderr: &lockedBuffer{}}
+	p := &process{cmd: exec.Command(functionBinary(tb, defaultBuild)), stderr: &lockedBuffer{}}
 	p.cmd.Env = env
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = io.MultiWriter(p.stderr, pw)
@@ -448,7 +443,7 @@ func TestHTTPProcess(t *testing.T) {
 }
 
 func TestHTTPProcessLocalConfigError(t *testing.T) {
-	cmd := exec.Command(functionBinary(t, lambdaBuild))
+	cmd := exec.Command(functionBinary(t, defaultBuild))
 	cmd.Env = []string{"VERIFYFN_ADDR=0.0.0.0:0"} // the development account, on every interface
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
@@ -486,7 +481,7 @@ func BenchmarkColdStart(b *testing.B) {
 	phone := func(i int) string { return strconv.Itoa(51230000 + i%10000) }
 	b.Run("lambda", func(b *testing.B) {
 		var ready []time.Duration // process start to the first GET /next: init done
-		run(b, lambdaBuild, func(b *testing.B, i int) time.Duration {
+		run(b, defaultBuild, func(b *testing.B, i int) time.Duration {
 			b.StopTimer()
 			ev := v2Event(b, phone(i))
 			b.StartTimer()
@@ -503,12 +498,12 @@ func BenchmarkColdStart(b *testing.B) {
 		b.ReportMetric(median(ready), "ms-median-init")
 	})
 	b.Run("scf", func(b *testing.B) {
-		run(b, scfBuild, func(b *testing.B, i int) time.Duration {
+		run(b, defaultBuild, func(b *testing.B, i int) time.Duration {
 			b.StopTimer()
 			ev := scfEvent(b, phone(i))
 			port := freePort(b)
 			b.StartTimer()
-			p := startProcess(b, scfBuild, baseEnv(b.TempDir(), "_LAMBDA_SERVER_PORT="+port))
+			p := startProcess(b, defaultBuild, baseEnv(b.TempDir(), "_LAMBDA_SERVER_PORT="+port))
 			resp := scfInvoke(b, dialRPC(b, port, p), ev)
 			d := time.Since(p.start)
 			if resp.Error != nil || gwtest.Decode(b, resp.Payload).Code(b) != "" {
@@ -519,7 +514,7 @@ func BenchmarkColdStart(b *testing.B) {
 		})
 	})
 	b.Run("http", func(b *testing.B) {
-		run(b, scfBuild, func(b *testing.B, i int) time.Duration {
+		run(b, defaultBuild, func(b *testing.B, i int) time.Duration {
 			p, addr := startHTTP(b, baseEnv(b.TempDir(), "VERIFYFN_ADDR=127.0.0.1:0"))
 			c := tcclient.New(tcclient.Options{Endpoint: addr, SecretID: testSecretID, SecretKey: testSecretKey})
 			if _, err := c.Call("intlpartnersmgt", "2022-09-28", "SendVerifyCode", map[string]any{"CountryCode": "852", "PhoneNum": phone(i)}); err != nil {

@@ -4,9 +4,7 @@
 //   - AWS_LAMBDA_RUNTIME_API set: AWS Lambda (package awslambda), for API
 //     Gateway REST and HTTP APIs and function URLs;
 //   - _LAMBDA_SERVER_PORT set: a Tencent SCF event function on the Go1
-//     runtime (package scf), for API Gateway triggers; binaries built with
-//     -tags lambda.norpc (the Lambda artifacts) leave this adapter and
-//     net/rpc out, which saves cold-start time on Lambda;
+//     runtime (package scf), for API Gateway triggers;
 //   - otherwise plain HTTP on VERIFYFN_ADDR with graceful shutdown on SIGINT
 //     and SIGTERM: a local run, a container, or an SCF web function (which
 //     SCF starts through scf_bootstrap and reaches on port 9000).
@@ -35,6 +33,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/runtime/awslambda"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/httpevent"
+	"github.com/verifyfn/verifyfn/shared/runtime/scf"
 )
 
 // DomainHeader carries the gateway event's domain field (API Gateway
@@ -105,7 +104,7 @@ func Start(h http.Handler, o Options) error {
 	case Lambda:
 		awslambda.Start(h)
 	case SCF:
-		startSCF(h)
+		scf.Start(h)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -1,5 +1,6 @@
 // Package scf serves an http.Handler as a Tencent Cloud SCF event function
-// (Go1 runtime, github.com/tencentyun/scf-go-lib) behind an API Gateway
+// (Go1 runtime; the protocol and event types of github.com/tencentyun/scf-go-lib)
+// behind an API Gateway
 // trigger with integrated response: the trigger's event becomes the
 // *http.Request net/http would have built, and the handler's response goes
 // back as events.APIGatewayResponse.
@@ -31,7 +32,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tencentyun/scf-go-lib/cloudfunction"
 	"github.com/tencentyun/scf-go-lib/events"
 
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/httpevent"
@@ -85,7 +85,7 @@ func Handler(h http.Handler) func(context.Context, Request) (Response, error) {
 	}
 }
 
-// Start serves h through scf-go-lib's net/rpc endpoint on
-// localhost:$_LAMBDA_SERVER_PORT. It never returns; scf-go-lib exits the
+// Start serves h as the SCF runtime expects, on
+// localhost:$_LAMBDA_SERVER_PORT (see Serve). It never returns; it exits the
 // process if it cannot listen.
-func Start(h http.Handler) { cloudfunction.Start(Handler(h)) }
+func Start(h http.Handler) { listenAndServe(invoker(Handler(h))) }
