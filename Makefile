@@ -98,22 +98,32 @@ run:
 ## provided.al2023) and dist/<fn>/<fn>-scf-amd64.zip (main + scf_bootstrap, for the SCF Go1 runtime
 ## and SCF web functions), plus dist/tencent/<fn>/<fn> (one directory per function) for deploy/tencent. ACCOUNTS=file adds the file
 ## to every zip as accounts.yaml (then set VERIFYFN_ACCOUNTS=/var/task/accounts.yaml on Lambda,
-## /var/user/accounts.yaml on SCF).
+## /var/user/accounts.yaml on SCF). PROVIDERS=webhook (or a list: PROVIDERS=tencent_sms,smtp) builds
+## with those delivery providers only (and the outbox); default every provider. Names: $(PROVIDER_NAMES).
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 DIST := dist
 MKZIP := $(DIST)/.bin/mkzip
-GOBUILD := CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w"
+comma := ,
+empty :=
+space := $(empty) $(empty)
+PROVIDER_NAMES := tencent_sms aliyun_sms twilio smtp webhook
+PROVIDERS ?=
+PROVIDER_LIST := $(strip $(subst $(comma), ,$(PROVIDERS)))
+$(foreach p,$(PROVIDER_LIST),$(if $(filter $(p),$(PROVIDER_NAMES)),,$(error PROVIDERS: unknown provider $(p); known: $(PROVIDER_NAMES))))
+# One binary per function serves Lambda, SCF and HTTP: -tags lambda.norpc leaves out aws-lambda-go's
+# go1.x net/rpc mode (provided.al2023 uses the Runtime API; the SCF adapter speaks its protocol itself).
+BUILD_TAGS := lambda.norpc$(if $(PROVIDER_LIST),$(comma)verifyfn_providers$(subst $(space),,$(foreach p,$(PROVIDER_LIST),$(comma)provider_$(p))))
+GOBUILD := CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w" -tags $(BUILD_TAGS)
 ZIP_EXTRA := $(if $(ACCOUNTS),accounts.yaml=$(ACCOUNTS))
 LAMBDA_ARCHS ?= arm64 amd64
 
 build: build-lambda build-scf
 	@ls -l $(DIST)/*/*.zip
 
-# Lambda: -tags lambda.norpc leaves out net/rpc (aws-lambda-go's go1.x mode, SCF's protocol).
 build-lambda: $(MKZIP)
 	@set -e; for fn in $(FUNCTIONS); do for arch in $(LAMBDA_ARCHS); do \
-	  echo "build $$fn lambda $$arch"; mkdir -p $(DIST)/$$fn/lambda-$$arch; \
-	  GOARCH=$$arch $(GOBUILD) -tags lambda.norpc -o $(DIST)/$$fn/lambda-$$arch/bootstrap ./functions/$$fn; \
+	  echo "build $$fn lambda $$arch (-tags $(BUILD_TAGS))"; mkdir -p $(DIST)/$$fn/lambda-$$arch; \
+	  GOARCH=$$arch $(GOBUILD) -o $(DIST)/$$fn/lambda-$$arch/bootstrap ./functions/$$fn; \
 	  $(MKZIP) $(DIST)/$$fn/$$fn-lambda-$$arch.zip bootstrap=$(DIST)/$$fn/lambda-$$arch/bootstrap $(ZIP_EXTRA); \
 	done; done
 
@@ -121,7 +131,7 @@ build-lambda: $(MKZIP)
 build-scf: $(MKZIP)
 	@mkdir -p $(DIST)/tencent
 	@set -e; for fn in $(FUNCTIONS); do \
-	  echo "build $$fn scf amd64"; mkdir -p $(DIST)/$$fn/scf; \
+	  echo "build $$fn scf amd64 (-tags $(BUILD_TAGS))"; mkdir -p $(DIST)/$$fn/scf; \
 	  GOARCH=amd64 $(GOBUILD) -o $(DIST)/$$fn/scf/main ./functions/$$fn; \
 	  $(MKZIP) $(DIST)/$$fn/$$fn-scf-amd64.zip main=$(DIST)/$$fn/scf/main scf_bootstrap=deploy/tencent/scf_bootstrap $(ZIP_EXTRA); \
 	  rm -rf $(DIST)/tencent/$$fn && mkdir -p $(DIST)/tencent/$$fn && cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn/$$fn; \
