@@ -7,6 +7,7 @@ package runtime_test
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -410,7 +412,12 @@ func listening(tb testing.TB, r io.Reader) string {
 
 func startHTTP(tb testing.TB, env []string) (*process, string) {
 	tb.Helper()
-	p := &process{cmd: exec.Command(functionBinary(tb, defaultBuild)), stderr: &lockedBuffer{}}
+	return startHTTPBuild(tb, defaultBuild, env)
+}
+
+func startHTTPBuild(tb testing.TB, artifact string, env []string) (*process, string) {
+	tb.Helper()
+	p := &process{cmd: exec.Command(functionBinary(tb, artifact)), stderr: &lockedBuffer{}}
 	p.cmd.Env = env
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = io.MultiWriter(p.stderr, pw)
@@ -439,6 +446,55 @@ func TestHTTPProcess(t *testing.T) {
 	}
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Fatalf("exit code %d; stderr: %s", code, p.stderr)
+	}
+}
+
+// TestSingleProviderBuild: sendverify built with the webhook provider only
+// (make build PROVIDERS=webhook) delivers a code through a webhook end to
+// end, and refuses at start a configuration naming a provider it was built
+// without, naming the tag.
+func TestSingleProviderBuild(t *testing.T) {
+	type delivered struct {
+		Type string
+		Data struct{ Channel, To, Code, Action string }
+	}
+	got := make(chan delivered, 4)
+	var signed atomic.Bool
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d delivered
+		if json.NewDecoder(r.Body).Decode(&d) == nil {
+			signed.Store(strings.HasPrefix(r.Header.Get("webhook-signature"), "v1,"))
+			got <- d
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	delivery := "providers:\n  hook: {type: webhook, url: \"" + hook.URL + "\", secret: env:HOOK_SECRET}\n" +
+		"routes:\n  sms: {\"*\": [hook]}\n"
+	secret := "HOOK_SECRET=whsec_" + base64.StdEncoding.EncodeToString([]byte("process-test-webhook-key-0000000"))
+	p, addr := startHTTPBuild(t, webhookBuild, baseEnv(t.TempDir(), "VERIFYFN_ADDR=127.0.0.1:0", "VERIFYFN_DELIVERY_YAML="+delivery, secret))
+	c := tcclient.New(tcclient.Options{Endpoint: addr, SecretID: testSecretID, SecretKey: testSecretKey})
+	if _, err := c.Call("intlpartnersmgt", "2022-09-28", "SendVerifyCode", map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatalf("%v; stderr: %s", err, p.stderr)
+	}
+	select {
+	case d := <-got:
+		if d.Type != "verification.code" || d.Data.Channel != "sms" || d.Data.To != "+85251234567" || len(d.Data.Code) != 6 || d.Data.Action != "SendVerifyCode" || !signed.Load() {
+			t.Fatalf("the webhook got %+v (signed %v)", d, signed.Load())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no webhook call; stderr: %s", p.stderr)
+	}
+
+	tencent := "providers:\n  tc: {type: tencent_sms, secret_id: AKIDx, secret_key: env:HOOK_SECRET, sdk_app_id: \"1400000001\", sign_name: x, template_id: \"1\"}\n" +
+		"routes:\n  sms: {\"*\": [tc]}\n"
+	cmd := exec.Command(functionBinary(t, webhookBuild))
+	cmd.Env = baseEnv(t.TempDir(), "VERIFYFN_ADDR=127.0.0.1:0", "VERIFYFN_DELIVERY_YAML="+tencent, secret)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "type tencent_sms is not built into this binary") ||
+		!strings.Contains(string(out), "PROVIDERS=tencent_sms") {
+		t.Fatalf("err %v, output %q", err, out)
 	}
 }
 
