@@ -70,7 +70,7 @@ LOADBENCH_REDIS ?= redis://127.0.0.1:6379/15
 loadbench:
 	$(GO) run ./cmd/verifyfn bench --mix SendVerifyCode --sweep $(LOADBENCH_RATES) --duration 10s --rounds 2 --conns 8 --quiet --csv docs/benchmarks-memory.csv
 	$(GO) run ./cmd/verifyfn bench --mix SendVerifyCode --sweep $(LOADBENCH_RATES) --duration 10s --conns 8 --quiet --no-ceiling --store $(LOADBENCH_REDIS) --short-lifetimes --csv docs/benchmarks-redis.csv
-	$(GO) run ./cmd/benchchart -in docs/benchmarks-memory.csv,docs/benchmarks-redis.csv -out docs/benchmarks.png
+	$(GO) run ./internal/benchchart -in docs/benchmarks-memory.csv,docs/benchmarks-redis.csv -out docs/benchmarks.png
 
 run:
 	$(GO) run ./cmd/verifyfn

@@ -17,9 +17,9 @@ import (
 	"github.com/pact-foundation/pact-go/v2/consumer"
 	"github.com/pact-foundation/pact-go/v2/matchers"
 
+	"github.com/verifyfn/verifyfn/internal/acsclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
-	"github.com/verifyfn/verifyfn/shared/acsclient"
 )
 
 // acsService is one Alibaba Cloud OpenAPI RPC product served by one function.

@@ -29,6 +29,11 @@ var drifts = map[string]drift{
 	"none": tencentDrift(ipmService, ipmStates, "", ""),
 	"Uin renamed UIN": tencentDrift(ipmService, ipmStates, `"Uin":`, `"UIN":`,
 		"CreateAccount with the code that was sent", "$.Response -> Actual map is missing the following keys: Uin"),
+	"TradeList renamed Trades": tencentDrift(ipmService, ipmStates, `"TradeList":`, `"Trades":`,
+		"GetTradeConfigList: the documented example", "Actual map is missing the following keys: TradeList"),
+	// Tencent spells ISO as IOS; "correcting" it breaks every caller.
+	"IOS2 spelled ISO2": tencentDrift(ipmService, ipmStates, `"IOS2":`, `"ISO2":`,
+		"GetCountryCodes: the documented example", "Actual map is missing the following keys: IOS2"),
 	"RequestId renamed RequestID": tencentDrift(smhService, smhStates, `"RequestId":`, `"RequestID":`,
 		"SendSmsCode with an unsupported Purpose", "$.Response -> Actual map is missing the following keys: RequestId"),
 	"VerifyCodeErr renamed": tencentDrift(domainService, domainStates, `"InternalError.VerifyCodeErr"`, `"InternalError.VerificationCodeErr"`,

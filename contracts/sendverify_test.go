@@ -12,8 +12,9 @@ import (
 	"github.com/verifyfn/verifyfn/shared/store"
 )
 
-// sendverify serves Tencent intlpartnersmgt 2022-09-28: SendVerifyCode and
-// CreateAccount, which consumes the code.
+// sendverify serves Tencent intlpartnersmgt 2022-09-28: SendVerifyCode,
+// CreateAccount, which consumes the code, and the lookups its parameters come
+// from, GetCountryCodes and GetTradeConfigList.
 var ipmService = tcService{Provider: "sendverify", Service: intlpartnersmgt.Name, Version: intlpartnersmgt.Version}
 
 // Provider states of sendverify.
@@ -40,14 +41,52 @@ var (
 		"PhoneNum":        mobile("51234567"),
 		"Area":            matchers.Term("HK", `^[A-Za-z]{2}$`),
 		"VerifyCode":      sentCode,
+		"TradeOne":        tradeOneID("kghy_01"),
+		"TradeTwo":        tradeTwoID("kghy_0101"),
 	}
 )
+
+// tradeOneID and tradeTwoID are industry ids of GetTradeConfigList.
+func tradeOneID(id string) matchers.Matcher { return matchers.Term(id, `^kghy_[0-9]{2}$`) }
+func tradeTwoID(id string) matchers.Matcher { return matchers.Term(id, `^kghy_[0-9]{4}$`) }
+
+// Names by language: Chinese ones contain a CJK ideograph (an anchored
+// range: the verifier matched no name with an unanchored \p{Han}), English
+// ones are printable ASCII.
+func chineseName(example string) matchers.Matcher {
+	return matchers.Term(example, `^.*[\x{3400}-\x{9FFF}].*$`)
+}
+func englishName(example string) matchers.Matcher { return matchers.Term(example, `^[ -~]+$`) }
+
+// tradeList is GetTradeConfigList's TradeList: TradeOneNode {Id, Name,
+// Children: TradeTwoNode {Id, Name, TradeInfo (the parent's id)}}, every
+// element like the documented example's first, named by name.
+func tradeList(name func(string) matchers.Matcher, one, two string) map[string]any {
+	return map[string]any{"TradeList": matchers.EachLike(map[string]any{
+		"Id":   tradeOneID("kghy_01"),
+		"Name": name(one),
+		"Children": matchers.EachLike(map[string]any{
+			"Id": tradeTwoID("kghy_0101"), "Name": name(two), "TradeInfo": tradeOneID("kghy_01"),
+		}, 1),
+	}, 1)}
+}
+
+// countryCodeList is GetCountryCodes' Data: CountryCodeItem {EnName, Name
+// (Chinese), IOS2, IOS3, Code}, every element like the documented example.
+var countryCodeList = map[string]any{"Data": matchers.EachLike(map[string]any{
+	"EnName": matchers.Like("Albania"),
+	"Name":   chineseName("阿尔巴尼亚"),
+	"IOS2":   matchers.Term("AL", `^[A-Z]{2}$`),
+	"IOS3":   matchers.Term("ALB", `^[A-Z]{3}$`),
+	"Code":   matchers.Term("355", `^[1-9][0-9]{0,2}$`),
+}, 1)}
 
 // countryCode is a calling code as the APIs take it: digits, optionally
 // with a leading +.
 func countryCode(cc string) matchers.Matcher { return matchers.Term(cc, `^\+?[0-9]{1,4}$`) }
 
-// ipmCases are every documented SendVerifyCode and CreateAccount answer.
+// ipmCases are every documented SendVerifyCode, CreateAccount,
+// GetCountryCodes and GetTradeConfigList answer.
 func ipmCases() []tcCase {
 	create := ipmCreateExample
 	invalid := func(desc, code string, kv ...any) tcCase {
@@ -69,7 +108,8 @@ func ipmCases() []tcCase {
 			Params: ipmSendExample, Error: "InternalError"},
 
 		{Desc: "CreateAccount with the code that was sent", State: ipmSent, Action: "CreateAccount", Params: create,
-			Output: map[string]any{"Uin": matchers.Term("100000000001", `^[0-9]{5,20}$`)}},
+			Output: map[string]any{"Uin": matchers.Term("100000000001", `^[0-9]{5,20}$`),
+				"Reason": matchers.Like("The account was created and bound to the calling partner account.")}},
 		invalid("without AccountType", "InvalidParameterValue.AccountTypeEmpty", "AccountType", nil),
 		invalid("with an unknown AccountType", "InvalidParameter.AccountTypeContentIncorrect", "AccountType", "enterprise"),
 		invalid("without Mail", "InvalidParameterValue.MailEmpty", "Mail", nil),
@@ -87,20 +127,43 @@ func ipmCases() []tcCase {
 		invalid("without Area", "InvalidParameterValue.AreaEmpty", "Area", nil),
 		invalid("with an Area that is not two letters", "InvalidParameter.AreaFormatIncorrect", "Area", "HKG"),
 		invalid("with an unknown Area", "InvalidParameter.AreaContentIncorrect", "Area", "ZZ"),
-		invalid("with TradeOne but no TradeTwo", "InvalidParameterValue.TradeInfoEmpty", "TradeOne", "1"),
-		invalid("with non-numeric industry ids", "FailedOperation.TradeInfoIncorrect", "TradeOne", "retail", "TradeTwo", "food"),
+		invalid("with TradeOne but no TradeTwo", "InvalidParameterValue.TradeInfoEmpty", "TradeTwo", nil),
+		invalid("without industry ids", "InvalidParameterValue.TradeInfoEmpty", "TradeOne", nil, "TradeTwo", nil),
+		invalid("with a TradeTwo of another industry", "FailedOperation.TradeInfoIncorrect", "TradeTwo", "kghy_1601"),
+		invalid("with unknown industry ids", "FailedOperation.TradeInfoIncorrect", "TradeOne", "kghy_99", "TradeTwo", "kghy_9901"),
+		invalid("with numeric industry ids", "FailedOperation.TradeInfoIncorrect", "TradeOne", "01", "TradeTwo", "0101"),
 		invalid("with an all-digit CustomerName", "InvalidParameterValue", "CustomerName", "12345"),
 		invalid("with a wrong code", "FailedOperation.VerificationCodeIllegal", "VerifyCode", sentWrongCode),
 		{Desc: "CreateAccount with a Mail already registered", State: ipmMailTaken, Action: "CreateAccount",
 			Params: create, Error: "FailedOperation.MailIsRegistered"},
 		{Desc: "CreateAccount for a number with 5 accounts", State: ipmBound, Action: "CreateAccount",
 			Params: with(create, "VerifyCode", "123456"), Error: "FailedOperation.PhoneBindUpper"},
+
+		// The SDK sends zh-CN unless told otherwise; the names depend on it,
+		// so it is pinned.
+		{Desc: "GetTradeConfigList: the documented example", State: ipmNothingSent, Action: "GetTradeConfigList",
+			Params: map[string]any{}, Language: "zh-CN", Output: tradeList(chineseName, "农林牧渔业", "农业")},
+		{Desc: "GetTradeConfigList in English", State: ipmNothingSent, Action: "GetTradeConfigList", Params: map[string]any{},
+			Language: "en-US", Output: tradeList(englishName, "Agriculture, Forestry, Animal Husbandry and Fishery", "Agriculture")},
+		{Desc: "GetTradeConfigList with a parameter", State: ipmNothingSent, Action: "GetTradeConfigList",
+			Params: map[string]any{"Limit": 10}, Error: "UnknownParameter"},
+		{Desc: "GetTradeConfigList at another version", State: ipmNothingSent, Action: "GetTradeConfigList",
+			Params: map[string]any{}, Version: "2020-01-01", Error: "NoSuchVersion"},
+		{Desc: "GetCountryCodes: the documented example", State: ipmNothingSent, Action: "GetCountryCodes",
+			Params: map[string]any{}, Output: countryCodeList},
+		{Desc: "GetCountryCodes with a parameter", State: ipmNothingSent, Action: "GetCountryCodes",
+			Params: map[string]any{"CountryCode": "852"}, Error: "UnknownParameter"},
+		{Desc: "GetCountryCodes at another version", State: ipmNothingSent, Action: "GetCountryCodes",
+			Params: map[string]any{}, Version: "2020-01-01", Error: "NoSuchVersion"},
 	}
 }
 
-// ipmFlow is what the cloud function relies on: the registration flow.
+// ipmFlow is what the cloud function relies on: the registration flow, with
+// the lookups for its form.
 func ipmFlow() []tcCase {
 	return pick(ipmCases(),
+		"GetCountryCodes: the documented example",
+		"GetTradeConfigList in English",
 		"SendVerifyCode: the documented example",
 		"SendVerifyCode again within 60 seconds",
 		"CreateAccount with the code that was sent",
@@ -149,6 +212,7 @@ func ipmStates() map[string]state {
 			err = s.call(ipmService, "CreateAccount", map[string]any{
 				"AccountType": "personal", "Mail": "account@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 				"CountryCode": "852", "PhoneNum": "61234567", "Area": "HK", "VerifyCode": values["code"],
+				"TradeOne": "kghy_01", "TradeTwo": "kghy_0101",
 			})
 			if err != nil {
 				return nil, err

@@ -18,9 +18,9 @@ import (
 	"github.com/pact-foundation/pact-go/v2/matchers"
 	sdkerrors "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // tcService is one Tencent Cloud API 3.0 service served by one function.
@@ -40,6 +40,19 @@ type tcCase struct {
 	Params map[string]any
 	Output map[string]any // success only: the output fields besides RequestId
 	Error  string         // the documented error code; "" for a success
+	// Version, if set, is sent instead of the service's (an error case).
+	Version string
+	// Language, if set, is sent and pinned as X-TC-Language instead of the
+	// consumer's: an answer that depends on it needs it replayed.
+	Language string
+}
+
+// version is the API version the case sends.
+func (c tcCase) version(svc tcService) string {
+	if c.Version != "" {
+		return c.Version
+	}
+	return svc.Version
 }
 
 // Matchers shared by the Tencent pacts.
@@ -130,7 +143,7 @@ func example(v any) any {
 // function: each interaction is played by the official SDK client against
 // the mock server, which checks the request, and the SDK's outcome is
 // checked against the documented answer. lang, if set, is sent (and pinned)
-// as X-TC-Language.
+// as X-TC-Language; a case's own Language overrides it.
 func consumeTencent(t *testing.T, consumerName string, svc tcService, lang string, cases []tcCase) {
 	dir := t.TempDir()
 	pact, err := consumer.NewV4Pact(consumer.MockHTTPProviderConfig{
@@ -140,6 +153,10 @@ func consumeTencent(t *testing.T, consumerName string, svc tcService, lang strin
 		t.Fatal(err)
 	}
 	for _, c := range cases {
+		lang := lang
+		if c.Language != "" {
+			lang = c.Language
+		}
 		pact.AddInteraction().
 			Given(c.State).
 			UponReceiving(c.Desc).
@@ -147,7 +164,7 @@ func consumeTencent(t *testing.T, consumerName string, svc tcService, lang strin
 				b.Header("Content-Type", matchers.String("application/json"))
 				b.Header("Authorization", authorization(svc.Service))
 				b.Header("X-TC-Action", matchers.String(c.Action))
-				b.Header("X-TC-Version", matchers.String(svc.Version))
+				b.Header("X-TC-Version", matchers.String(c.version(svc)))
 				b.Header("X-TC-Timestamp", timestamp)
 				if lang != "" {
 					b.Header("X-TC-Language", matchers.String(lang))
@@ -166,7 +183,7 @@ func consumeTencent(t *testing.T, consumerName string, svc tcService, lang strin
 				Language:  lang,
 			})
 			params := example(c.Params).(map[string]any)
-			out, err := client.Call(svc.Service, svc.Version, c.Action, params)
+			out, err := client.Call(svc.Service, c.version(svc), c.Action, params)
 			return c.checkSDK(out, err)
 		})
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/alibabacloud-go/tea/tea"
 
-	"github.com/verifyfn/verifyfn/shared/acsclient"
+	"github.com/verifyfn/verifyfn/internal/acsclient"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 )
 
@@ -22,7 +22,7 @@ func callAlibaba(endpoint, id, secret, method, sign, action string, params map[s
 	}
 	var alg string
 	switch sign {
-	case "TC3-HMAC-SHA256", "ACS3-HMAC-SHA256": // the flag's default means "the default signature"
+	case "", "ACS3-HMAC-SHA256":
 	case "HMAC-SHA1", "HmacSHA1", "v2":
 		alg = "v2"
 	default:
@@ -37,6 +37,10 @@ func callAlibaba(endpoint, id, secret, method, sign, action string, params map[s
 	resp, err := c.Call(action, cams.Version, params)
 	var sdkErr *tea.SDKError
 	switch {
+	case err != nil && !errors.As(err, &sdkErr):
+		// Not an API answer: the client could not reach the server.
+		fmt.Fprintf(stderr, "verifyfn call: cannot reach http://%s/: %v\n", endpoint, err)
+		return 1
 	case errors.As(err, &sdkErr):
 		// The SDK keeps the whole error body as Data; print it as received.
 		var body any
@@ -44,9 +48,6 @@ func callAlibaba(endpoint, id, secret, method, sign, action string, params map[s
 			body = map[string]string{"Code": tea.StringValue(sdkErr.Code), "Message": tea.StringValue(sdkErr.Message)}
 		}
 		printJSON(stdout, body)
-		return 1
-	case err != nil:
-		fmt.Fprintf(stderr, "verifyfn call: %v\n", err)
 		return 1
 	}
 	var pretty any

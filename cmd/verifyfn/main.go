@@ -6,6 +6,8 @@
 //	verifyfn --accounts accounts.yaml          serve with an accounts file
 //	verifyfn call intlpartnersmgt SendVerifyCode CountryCode=852 PhoneNum=51234567
 //	verifyfn call cams GetChatappVerifyCode CustSpaceId=cams-kei123 PhoneNumber=85251234567 Method=sms Locale=en
+//	verifyfn bench --mix SendVerifyCode        the load harness (docs/benchmarks.md)
+//	verifyfn help [call|bench]                 every command and flag
 //
 // In "call", K=V sends V as a string and K:=V sends V as raw JSON (Type:=1).
 // Tencent services are called through the official tencentcloud-sdk-go

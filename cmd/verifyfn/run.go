@@ -11,11 +11,11 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/loadgen"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
-	"github.com/verifyfn/verifyfn/shared/loadgen"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // versions maps each served Tencent service to its API version.
@@ -25,22 +25,61 @@ var versions = map[string]string{
 	"domain":          "2018-08-08",
 }
 
+// usage is the top-level help.
+const usage = `verifyfn serves the verification-code APIs of Tencent Cloud (smh, intlpartnersmgt, domain)
+and Alibaba Cloud (cams) on one local port, for the official SDKs to call.
+
+usage:
+  verifyfn [serve] [--addr HOST:PORT] [--accounts FILE]
+      serve every function (default 127.0.0.1:9000, embedded store in ./verifyfn.db);
+      configuration comes from VERIFYFN_* variables (docs/configuration.md)
+  verifyfn call [flags] SERVICE ACTION [K=V | K:=JSON]...
+      call an action through the official SDK client (run "verifyfn call --help")
+  verifyfn bench [flags]
+      the load harness: requests/s, latency and CPU against a ceiling (run "verifyfn bench --help")
+  verifyfn help [COMMAND]
+      this text, or a command's flags
+`
+
 // run is the whole program; main only wires signals and the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "call" {
-		return call(args[1:], getenv, stdout, stderr)
+	cmd := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
 	}
-	if len(args) > 0 && args[0] == "bench" {
-		return loadgen.Run(ctx, args[1:], getenv, stdout, stderr)
-	}
-	if len(args) > 0 && args[0] == "serve" {
-		args = args[1:]
+	switch cmd {
+	case "call":
+		return call(args, getenv, stdout, stderr)
+	case "bench":
+		return loadgen.Run(ctx, args, getenv, stdout, stderr)
+	case "help":
+		if len(args) > 0 && args[0] != "serve" {
+			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "", "serve":
+	default:
+		fmt.Fprintf(stderr, "verifyfn: unknown command %q\n\n%s", cmd, usage)
+		return 2
 	}
 	fs := flag.NewFlagSet("verifyfn", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	accountsFile := fs.String("accounts", "", "accounts YAML file (overrides VERIFYFN_ACCOUNTS)")
-	addr := fs.String("addr", "", "listen address (overrides VERIFYFN_ADDR)")
+	addr := fs.String("addr", "", "listen address (overrides VERIFYFN_ADDR; default 127.0.0.1:9000)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprintln(stderr, "\nserve flags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "verifyfn: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	cfg, err := config.FromEnv(withDefault(getenv, "VERIFYFN_STORE", DefaultStore))
@@ -57,6 +96,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return app.RunServer(ctx, cfg, nil, stderr)
 }
 
+// callUsage lists what call can call, and how it signs.
+const callUsage = `usage: verifyfn call [flags] SERVICE ACTION [K=V | K:=JSON]...
+
+Calls ACTION through the official SDK client: tencentcloud-sdk-go's common client for the Tencent
+services, darabonba-openapi for cams. K=V sends V as a string, K:=JSON a raw JSON value (Type:=1).
+
+services and actions:
+  intlpartnersmgt 2022-09-28  SendVerifyCode, CreateAccount, GetTradeConfigList, GetCountryCodes
+  smh             2021-07-12  SendSmsCode, VerifySmsCode
+  domain          2018-08-08  SendIntlPhoneEmailCode, CreateIntlPhoneEmail, DescribeIntlPhoneEmailList,
+                              DeleteIntlPhoneEmail
+  cams            2020-06-06  GetChatappVerifyCode, ChatappVerifyAndRegister
+
+flags:
+  --endpoint HOST:PORT   the server (VERIFYFN_ENDPOINT; default 127.0.0.1:9000), called over http
+  --secret-id ID         SecretId / AccessKeyId (VERIFYFN_SECRET_ID; default the development credential)
+  --secret-key KEY       SecretKey / AccessKeySecret (VERIFYFN_SECRET_KEY; default the development key)
+  --method POST|GET      HTTP method (default POST; cams calls are POST, as its SDK sends them)
+  --sign METHOD          the signature:
+                           Tencent: TC3-HMAC-SHA256 (default), HmacSHA256 or HmacSHA1 (signature v1)
+                           cams:    ACS3-HMAC-SHA256 (default) or HMAC-SHA1 (the RPC signature)
+  --language zh-CN|en-US X-TC-Language of Tencent calls (default zh-CN, as the SDK sends): the
+                         language of SMS texts and of GetTradeConfigList's names
+
+Exit status: 0 on success, 1 when the API answers an error (printed as JSON) or the server cannot be
+reached, 2 for a usage error.
+`
+
 // call signs a request with the official SDK and prints the response.
 func call(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verifyfn call", flag.ContinueOnError)
@@ -65,12 +132,13 @@ func call(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	secretID := fs.String("secret-id", or(getenv("VERIFYFN_SECRET_ID"), accounts.DevSecretID), "SecretId / AccessKeyId")
 	secretKey := fs.String("secret-key", or(getenv("VERIFYFN_SECRET_KEY"), accounts.DevSecretKey), "SecretKey / AccessKeySecret")
 	method := fs.String("method", "POST", "HTTP method: POST or GET")
-	sign := fs.String("sign", "TC3-HMAC-SHA256", "signature: TC3-HMAC-SHA256, HmacSHA256 or HmacSHA1")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: verifyfn call [flags] SERVICE ACTION [K=V | K:=JSON]...")
-		fs.PrintDefaults()
-	}
+	sign := fs.String("sign", "", "signature: TC3-HMAC-SHA256, HmacSHA256, HmacSHA1; cams: ACS3-HMAC-SHA256, HMAC-SHA1")
+	language := fs.String("language", "", "X-TC-Language: zh-CN or en-US")
+	fs.Usage = func() { fmt.Fprint(stderr, callUsage) }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() < 2 {
@@ -83,18 +151,35 @@ func call(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "verifyfn call: %v\n", err)
 		return 2
 	}
+	if *method != "POST" && *method != "GET" {
+		fmt.Fprintf(stderr, "verifyfn call: --method is POST or GET, not %q\n", *method)
+		return 2
+	}
 	if service == "cams" {
 		return callAlibaba(*endpoint, *secretID, *secretKey, *method, *sign, action, params, stdout, stderr)
 	}
 	version, ok := versions[service]
 	if !ok {
-		fmt.Fprintf(stderr, "verifyfn call: unknown service %q\n", service)
+		fmt.Fprintf(stderr, "verifyfn call: unknown service %q (intlpartnersmgt, smh, domain or cams)\n", service)
 		return 2
 	}
-	c := tcclient.New(tcclient.Options{Endpoint: *endpoint, SecretID: *secretID, SecretKey: *secretKey, Method: *method, SignMethod: *sign})
+	switch *sign {
+	case "":
+		*sign = "TC3-HMAC-SHA256"
+	case "TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1":
+	default:
+		fmt.Fprintf(stderr, "verifyfn call: %s signs with TC3-HMAC-SHA256, HmacSHA256 or HmacSHA1, not %q\n", service, *sign)
+		return 2
+	}
+	c := tcclient.New(tcclient.Options{Endpoint: *endpoint, SecretID: *secretID, SecretKey: *secretKey, Method: *method,
+		SignMethod: *sign, Language: *language})
 	resp, err := c.Call(service, version, action, params)
 	var sdkErr *tcerr.TencentCloudSDKError
 	switch {
+	case errors.As(err, &sdkErr) && sdkErr.Code == "ClientError.NetworkError" && errors.Unwrap(sdkErr) != nil:
+		// Not an API answer: the SDK could not reach the server.
+		fmt.Fprintf(stderr, "verifyfn call: cannot reach http://%s/: %v\n", *endpoint, errors.Unwrap(sdkErr))
+		return 1
 	case errors.As(err, &sdkErr):
 		out, _ := json.MarshalIndent(map[string]any{"Error": map[string]string{"Code": sdkErr.Code, "Message": sdkErr.Message}, "RequestId": sdkErr.RequestId}, "", "  ")
 		fmt.Fprintln(stdout, string(out))

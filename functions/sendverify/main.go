@@ -1,5 +1,6 @@
-// Command sendverify is the intlpartnersmgt function (SendVerifyCode,
-// CreateAccount).
+// Command sendverify is the intlpartnersmgt function: SendVerifyCode,
+// CreateAccount, and the lookups their parameters come from,
+// GetTradeConfigList and GetCountryCodes.
 // One binary runs everywhere: on AWS Lambda (provided.al2023, as bootstrap),
 // as a Tencent SCF Go1 event function (as main), and as plain HTTP on
 // VERIFYFN_ADDR (locally, in a container, or as an SCF web function on port

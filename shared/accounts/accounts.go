@@ -129,6 +129,20 @@ func Dev() *Registry {
 	return r
 }
 
+// Documented returns the ids of the credentials that use the documented
+// development SecretId or SecretKey (printed in the README and in DevYAML),
+// sorted. Such a credential is public: serve it only on loopback.
+func (r *Registry) Documented() []string {
+	var out []string
+	for id, c := range r.creds {
+		if id == DevSecretID || string(c.Secret.Bytes()) == DevSecretKey {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Services returns the service names that products and actions may name:
 // smh, intlpartnersmgt, domain and cams. The slice is a fresh copy.
 func Services() []string { return []string{"smh", "intlpartnersmgt", "domain", "cams"} }

@@ -1,12 +1,20 @@
 // Package acsapi is the Alibaba Cloud OpenAPI (POP) RPC front door, the
-// counterpart of tcapi for Alibaba callers: it reads a request with bounded
-// size, merges the query and a form body into one parameter set,
-// authenticates it (ACS3-HMAC-SHA256 in the Authorization header, as
-// darabonba-openapi sends by default, or the legacy RPC signature, HMAC-SHA1
-// with SignatureVersion 1.0, over GET or a POST form), checks the 15-minute
-// timestamp window and refuses a replayed signature nonce, routes it by
-// action and version, enforces RAM permissions, the product subscription and
-// the per-account, per-action request rate, and writes the answer.
+// counterpart of tcapi for Alibaba callers, with the same stages, cheapest
+// first:
+//
+//  1. read: method, a query and a form body bounded in size and in the
+//     number of parameters, merged into one set (a name given twice is
+//     refused);
+//  2. claim: what the request says about itself, read by its signature
+//     scheme: ACS3-HMAC-SHA256 in the Authorization header (what
+//     darabonba-openapi sends by default) or the legacy RPC signature
+//     (HMAC-SHA1, SignatureVersion 1.0, over GET or a POST form) (auth.go);
+//  3. authenticate: the AccessKeyId, the 15-minute window, the signature;
+//  4. route: action and version;
+//  5. admit: RAM permission, the product subscription and the per-account
+//     request rate (every authenticated request counts, routable or not);
+//  6. replay: the signature nonce is accepted once per AccessKeyId;
+//  7. handle, and write the answer.
 //
 // Success is HTTP 200 with
 // {"RequestId","Code":"OK","Message":"None","Success":true,"AccessDeniedDetail":"None"}
@@ -24,7 +32,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -41,10 +48,15 @@ import (
 	"github.com/verifyfn/verifyfn/shared/store"
 )
 
-// Size bounds for the request body and query string.
+// Bounds on what a request may carry: the cams actions take a handful of
+// short fields, so an unauthenticated request costs no more than reading and
+// hashing this much.
 const (
-	MaxBody  = 1 << 20
+	MaxBody  = 16 << 10
 	MaxQuery = 32 << 10
+	// MaxParams bounds the parameters of the query and the form together,
+	// common ones included, counted before anything is decoded.
+	MaxParams = 64
 	// MaxNonce bounds a signature nonce (the SDKs send 32 hex digits or a
 	// UUID).
 	MaxNonce = 128
@@ -173,11 +185,22 @@ type Request struct {
 	Action     string
 	Account    *accounts.Account
 	Credential *accounts.Credential
-	Rate       store.Rate // this account's limit for this action
+	rate       store.Rate
+	rateTaken  bool
 	params     map[string]string
 	logAttrs   []slog.Attr
 	product    string
 	denied     map[string]string // AccessDeniedDetail of a permission error
+}
+
+// TakeRate returns this account's request-rate limit for this action, for a
+// SelfLimited action to apply inside its store operation. A request whose
+// handler never takes it (one refused before it reaches the store) is
+// counted by the front door instead, so every request counts once.
+func (r *Request) TakeRate() *store.Rate {
+	r.rateTaken = true
+	rate := r.rate
+	return &rate
 }
 
 // Log adds an attribute to the request's log line (mask personal data first).
@@ -252,9 +275,8 @@ var commonParams = map[string]bool{
 	"Timestamp": true, "RegionId": true, "SecurityToken": true,
 }
 
-// serve reads, authenticates and routes. It returns the request as far as it
-// was understood (for the log and the error body), the handler output and an
-// error.
+// serve runs the stages. It returns the request as far as it was understood
+// (for the log and the error body), the handler output and an error.
 func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any, error) {
 	req := &Request{ID: id}
 	var svc *service
@@ -267,101 +289,54 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		return req, nil, e
 	}
 
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return fail(ErrUnsupportedMethod)
-	}
-	if len(r.URL.RawQuery) > MaxQuery {
-		return fail(ErrRequestTooLarge)
-	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return fail(InvalidParameter("query"))
-	}
-	body, e := readBody(r)
+	in, e := s.read(r)
 	if e != nil {
 		return fail(e)
 	}
-	var form url.Values
-	if len(body) > 0 {
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct != "application/x-www-form-urlencoded" {
-			return fail(ErrUnsupportedBody)
-		}
-		if form, err = url.ParseQuery(string(body)); err != nil {
-			return fail(InvalidParameter("body"))
-		}
-	}
-	params, e := merge(query, form)
-	if e != nil {
-		return fail(e)
-	}
-
-	var a auth
-	if authz := r.Header.Get("Authorization"); authz != "" {
-		a, e = s.authACS3(r, authz, query, params, body, now)
-	} else {
-		a, e = s.authRPC(r, query, form, params, now)
-	}
-	req.Action, req.Version = a.action, a.version
-	if e == nil {
-		req.Credential, req.Account = a.cred, a.cred.Account
-	}
-	if svcs := s.byAction[a.action]; len(svcs) > 0 {
-		svc = svcs[0]
-		for _, c := range svcs {
-			if c.Version == a.version {
-				svc = c
-			}
-		}
+	sch := s.schemeOf(r)
+	c, e := sch.claim(s, in)
+	req.Action, req.Version = c.action, c.version
+	if svc = s.route(c.action, c.version); svc != nil {
 		req.Service, req.product = svc.Name, svc.Product
 	}
 	if e != nil {
 		return fail(e)
 	}
-	// Only a request whose signature verified claims its nonce, so that
-	// unsigned traffic can neither fill the nonce store nor burn a nonce a
-	// legitimate request is about to use.
-	fresh, err := s.cfg.Nonces.Claim(r.Context(), "{"+a.cred.Account.ID+"}:acsnonce:"+a.cred.ID+":"+a.nonce, NonceTTL, now)
+	cred, e := s.authenticate(in, sch, &c, now)
+	if e != nil {
+		return fail(e)
+	}
+	req.Credential, req.Account = cred, cred.Account
+
+	act, e := s.admit(req, svc, &c, cred)
+	req.rate = s.rateOf(svc, act, cred)
+	if e != nil || !act.SelfLimited {
+		if le := s.limit(r.Context(), req.rate, now); le != nil {
+			return fail(le)
+		}
+	}
+	if e != nil {
+		return fail(e)
+	}
+	// Only a request that passed every check claims its nonce, so that
+	// neither unsigned nor refused traffic can fill the nonce store or burn
+	// a nonce a legitimate request is about to use.
+	fresh, err := s.cfg.Nonces.Claim(r.Context(), "{"+cred.Account.ID+"}:acsnonce:"+cred.ID+":"+c.nonce, NonceTTL, now)
 	if err != nil {
 		return fail(ErrServiceUnavailable.Wrap(err))
 	}
 	if !fresh {
 		return fail(ErrNonceUsed)
 	}
-
-	if svc == nil {
-		return fail(ErrInvalidAction)
-	}
-	act := svc.actions[a.action]
-	if svc.Version != a.version || act == nil {
-		return fail(ErrInvalidVersion)
-	}
-	if !a.cred.Allowed(svc.Name, act.Name) {
-		req.denied = map[string]string{
-			"AuthAction":               svc.Name + ":" + act.Name,
-			"AuthPrincipalType":        "SubUser",
-			"AuthPrincipalOwnerId":     a.cred.Account.ID,
-			"AuthPrincipalDisplayName": a.cred.ID,
-			"PolicyType":               "AccountLevelIdentityBasedPolicy",
-			"NoPermissionType":         "ImplicitDeny",
-		}
-		return fail(ErrPermissionDenied)
-	}
-	if !a.cred.Account.HasProduct(svc.Name) {
-		return fail(ErrNotSubscribed)
-	}
-	req.Rate = store.Rate{Key: "{" + a.cred.Account.ID + "}:rate:" + svc.Name + ":" + act.Name, Limit: svc.RateLimit, Per: time.Second}
-	if !act.SelfLimited {
-		ok, err := s.cfg.Limiter.Allow(r.Context(), req.Rate, now)
-		if err != nil {
-			return fail(ErrServiceUnavailable.Wrap(err))
-		}
-		if !ok {
-			return fail(ErrThrottled)
-		}
-	}
-	req.params = params
+	req.params = in.params
 	out, err := act.Handle(r.Context(), req)
+	if act.SelfLimited && !req.rateTaken {
+		// Refused before its store operation: count it here, as the
+		// cloud's gateway throttles before any validation.
+		if le := s.limit(r.Context(), req.rate, now); le != nil && err != nil {
+			return fail(le)
+		}
+	}
 	if err != nil {
 		e := classify(err)
 		if o, ok := svc.Overrides[e]; ok {
@@ -372,192 +347,116 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 	return req, out, nil
 }
 
-// readBody reads the body, at most MaxBody bytes.
-func readBody(r *http.Request) ([]byte, *apierr.Error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
+// route finds the service of an action: the one at version, or the first
+// that defines the action (a wrong version is then InvalidVersion).
+func (s *Server) route(action, version string) *service {
+	svcs := s.byAction[action]
+	for _, c := range svcs {
+		if c.Version == version {
+			return c
+		}
 	}
-	if r.ContentLength > MaxBody {
+	if len(svcs) > 0 {
+		return svcs[0]
+	}
+	return nil
+}
+
+// admit checks the routed request: the action exists at this version, the
+// credential may call it and the account has the product. It returns the
+// action (nil for one that does not exist) and the first refusal.
+func (s *Server) admit(req *Request, svc *service, c *claim, cred *accounts.Credential) (*Action, *apierr.Error) {
+	if svc == nil {
+		return nil, ErrInvalidAction
+	}
+	act := svc.actions[c.action]
+	if svc.Version != c.version || act == nil {
+		return nil, ErrInvalidVersion
+	}
+	if !cred.Allowed(svc.Name, act.Name) {
+		req.denied = map[string]string{
+			"AuthAction":               svc.Name + ":" + act.Name,
+			"AuthPrincipalType":        "SubUser",
+			"AuthPrincipalOwnerId":     cred.Account.ID,
+			"AuthPrincipalDisplayName": cred.ID,
+			"PolicyType":               "AccountLevelIdentityBasedPolicy",
+			"NoPermissionType":         "ImplicitDeny",
+		}
+		return act, ErrPermissionDenied
+	}
+	if !cred.Account.HasProduct(svc.Name) {
+		return act, ErrNotSubscribed
+	}
+	return act, nil
+}
+
+// rateOf is the request-rate limit a request counts against: its action's
+// per account, or one bucket per account for requests that name no action
+// of ours (so that made-up action names cannot create limiter keys).
+func (s *Server) rateOf(svc *service, act *Action, cred *accounts.Credential) store.Rate {
+	if act == nil {
+		return store.Rate{Key: "{" + cred.Account.ID + "}:rate:_unrouted", Limit: DefaultRateLimit, Per: time.Second}
+	}
+	return store.Rate{Key: "{" + cred.Account.ID + "}:rate:" + svc.Name + ":" + act.Name, Limit: svc.RateLimit, Per: time.Second}
+}
+
+// limit counts one request against rate.
+func (s *Server) limit(ctx context.Context, rate store.Rate, now time.Time) *apierr.Error {
+	ok, err := s.cfg.Limiter.Allow(ctx, rate, now)
+	if err != nil {
+		return ErrServiceUnavailable.Wrap(err)
+	}
+	if !ok {
+		return ErrThrottled
+	}
+	return nil
+}
+
+// inbound is a request as read off the wire: bounded, not yet trusted.
+type inbound struct {
+	r      *http.Request
+	host   string
+	query  url.Values
+	form   url.Values
+	body   []byte
+	params map[string]string // query and form merged
+}
+
+// read is the first stage: the method, the query and a form body, each
+// bounded, their parameters counted before they are split.
+func (s *Server) read(r *http.Request) (*inbound, *apierr.Error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, ErrUnsupportedMethod
+	}
+	if len(r.URL.RawQuery) > MaxQuery {
 		return nil, ErrRequestTooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		return nil, InvalidParameter("body")
+	in := &inbound{r: r, host: s.host(r)}
+	body, e := readBody(r)
+	if e != nil {
+		return nil, e
 	}
-	if len(body) > MaxBody {
-		return nil, ErrRequestTooLarge
+	in.body = body
+	if strings.Count(r.URL.RawQuery, "&")+strings.Count(string(body), "&") >= MaxParams {
+		return nil, ErrTooManyParams
 	}
-	return body, nil
-}
-
-// merge returns the query and form parameters as one set. A name given twice,
-// in one of them or in both, is refused: the handlers would not know which
-// value was meant.
-func merge(query, form url.Values) (map[string]string, *apierr.Error) {
-	out := make(map[string]string, len(query)+len(form))
-	for _, vals := range []url.Values{query, form} {
-		for k, v := range vals {
-			if _, dup := out[k]; dup || len(v) != 1 {
-				return nil, apierr.New(CodeInvalidParameter, "Specified parameter "+safeName(k)+" is given more than once.")
-			}
-			out[k] = v[0]
+	var err error
+	if in.query, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+		return nil, InvalidParameter("query")
+	}
+	if len(body) > 0 {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/x-www-form-urlencoded" {
+			return nil, ErrUnsupportedBody
+		}
+		if in.form, err = url.ParseQuery(string(body)); err != nil {
+			return nil, InvalidParameter("body")
 		}
 	}
-	return out, nil
-}
-
-// auth is what authentication found out, as far as it got.
-type auth struct {
-	cred            *accounts.Credential
-	action, version string
-	nonce           string
-}
-
-// requiredSigned are the headers an ACS3 signature must cover.
-var requiredSigned = []string{
-	acsauth.HeaderHost, acsauth.HeaderAction, acsauth.HeaderVersion, acsauth.HeaderDate,
-	acsauth.HeaderNonce, acsauth.HeaderContentSHA256,
-}
-
-func (s *Server) authACS3(r *http.Request, authz string, query url.Values, params map[string]string, body []byte, now time.Time) (auth, *apierr.Error) {
-	var a auth
-	h := r.Header
-	a.action, a.version = h.Get(acsauth.HeaderAction), h.Get(acsauth.HeaderVersion)
-	for _, p := range []struct {
-		name string
-		dst  *string
-	}{{"Action", &a.action}, {"Version", &a.version}} {
-		if q, ok := params[p.name]; ok {
-			if *p.dst != "" && *p.dst != q {
-				return a, InvalidParameter(p.name)
-			}
-			*p.dst = q
-		}
+	if in.params, e = merge(in.query, in.form); e != nil {
+		return nil, e
 	}
-	parsed, err := acsauth.ParseACS3Authorization(authz)
-	if errors.Is(err, acsauth.ErrUnsupportedAlgorithm) {
-		return a, ErrSignatureMethod
-	}
-	if err != nil {
-		return a, ErrIncompleteSignature
-	}
-	for _, name := range requiredSigned {
-		if !parsed.Signs(name) {
-			return a, apierr.New(CodeIncompleteSignature, "The request signature does not conform to Aliyun standards: SignedHeaders must include "+name+".")
-		}
-	}
-	// Every x-acs-* header and the content type must be signed, so that
-	// nothing that changes the request's meaning can be added in transit.
-	for k := range h {
-		lk := strings.ToLower(k)
-		if (lk == acsauth.HeaderContentType || strings.HasPrefix(lk, "x-acs-")) && !parsed.Signs(lk) {
-			return a, apierr.New(CodeIncompleteSignature, "The request signature does not conform to Aliyun standards: header "+safeName(lk)+" is not signed.")
-		}
-	}
-	if a.action == "" {
-		return a, MissingParameter("x-acs-action")
-	}
-	if a.version == "" {
-		return a, MissingParameter("x-acs-version")
-	}
-	date := h.Get(acsauth.HeaderDate)
-	if date == "" {
-		return a, MissingParameter("x-acs-date")
-	}
-	ts, ok := parseTime(date)
-	if !ok {
-		return a, ErrTimestampFormat
-	}
-	if a.nonce = h.Get(acsauth.HeaderNonce); a.nonce == "" {
-		return a, MissingParameter("x-acs-signature-nonce")
-	}
-	if len(a.nonce) > MaxNonce {
-		return a, InvalidParameter("x-acs-signature-nonce")
-	}
-	cred, ok := s.cfg.Credentials.Credential(parsed.AccessKeyID)
-	if !ok {
-		return a, ErrAccessKeyNotFound
-	}
-	a.cred = cred
-	if e := checkSkew(ts, now); e != nil {
-		return a, e
-	}
-	if acsauth.VerifyACS3Request(cred.Secret.Bytes(), parsed, r.Method, query, s.host(r), h, acsauth.HashPayload(body)) != nil {
-		return a, ErrSignatureMismatch
-	}
-	if h.Get(acsauth.HeaderSecurityToken) != "" || h.Get("X-Acs-Bearer-Token") != "" {
-		return a, ErrSecurityToken
-	}
-	return a, nil
-}
-
-func (s *Server) authRPC(r *http.Request, query, form url.Values, params map[string]string, now time.Time) (auth, *apierr.Error) {
-	a := auth{action: params["Action"], version: params["Version"]}
-	if params["AccessKeyId"] == "" {
-		return a, MissingParameter("AccessKeyId")
-	}
-	if params["Signature"] == "" {
-		return a, apierr.New(CodeIncompleteSignature, "The request signature does not conform to Aliyun standards: Signature is missing.")
-	}
-	switch m := params["SignatureMethod"]; m {
-	case acsauth.RPCSignatureMethod:
-	case "":
-		return a, MissingParameter("SignatureMethod")
-	default:
-		return a, ErrSignatureMethod
-	}
-	switch v := params["SignatureVersion"]; v {
-	case acsauth.RPCSignatureVersion:
-	case "":
-		return a, MissingParameter("SignatureVersion")
-	default:
-		return a, apierr.New(CodeIncompleteSignature, "The request signature does not conform to Aliyun standards: SignatureVersion must be 1.0.")
-	}
-	if t := params["SignatureType"]; t != "" {
-		return a, apierr.New(CodeIncompleteSignature, "The request signature does not conform to Aliyun standards: SignatureType must be empty.")
-	}
-	if a.action == "" {
-		return a, MissingParameter("Action")
-	}
-	if a.version == "" {
-		return a, MissingParameter("Version")
-	}
-	stamp := params["Timestamp"]
-	if stamp == "" {
-		return a, MissingParameter("Timestamp")
-	}
-	ts, ok := parseTime(stamp)
-	if !ok {
-		return a, ErrTimestampFormat
-	}
-	if a.nonce = params["SignatureNonce"]; a.nonce == "" {
-		return a, MissingParameter("SignatureNonce")
-	}
-	if len(a.nonce) > MaxNonce {
-		return a, InvalidParameter("SignatureNonce")
-	}
-	cred, ok := s.cfg.Credentials.Credential(params["AccessKeyId"])
-	if !ok {
-		return a, ErrAccessKeyNotFound
-	}
-	a.cred = cred
-	if e := checkSkew(ts, now); e != nil {
-		return a, e
-	}
-	all := make(url.Values, len(query)+len(form))
-	for k, v := range query {
-		all[k] = v
-	}
-	for k, v := range form {
-		all[k] = v
-	}
-	if acsauth.VerifyRPC(cred.Secret.Bytes(), r.Method, all) != nil {
-		return a, ErrSignatureMismatch
-	}
-	if params["SecurityToken"] != "" {
-		return a, ErrSecurityToken
-	}
-	return a, nil
+	return in, nil
 }
 
 // parseTime reads a timestamp in exactly the documented form,

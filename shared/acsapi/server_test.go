@@ -8,22 +8,23 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 const (
@@ -403,7 +404,7 @@ func TestGateway(t *testing.T) {
 			r.Method = http.MethodDelete
 			return r
 		}, acsapi.CodeUnsupportedHTTPMethod, 400},
-		{"body over 1 MB", func() *http.Request {
+		{"body over the limit", func() *http.Request {
 			return f.acs3(t, func(q *acsauth.ACS3Request) {
 				q.Body, q.ContentType = []byte("Pad="+strings.Repeat("a", acsapi.MaxBody)), "application/x-www-form-urlencoded"
 			})
@@ -420,6 +421,16 @@ func TestGateway(t *testing.T) {
 			r := f.rpc(t, http.MethodPost, nil)
 			r.URL.RawQuery += "&Locale=en"
 			return r
+		}, acsapi.CodeInvalidParameter, 400},
+		{"invalid UTF-8 in a value", func() *http.Request {
+			return f.acs3(t, func(q *acsauth.ACS3Request) { q.Query.Set("Locale", "e\xffn") })
+		}, acsapi.CodeInvalidParameter, 400},
+		{"too many parameters", func() *http.Request {
+			return f.acs3(t, func(q *acsauth.ACS3Request) {
+				for i := range acsapi.MaxParams {
+					q.Query.Set("P"+strconv.Itoa(i), "1")
+				}
+			})
 		}, acsapi.CodeInvalidParameter, 400},
 		{"a parameter twice in the query", func() *http.Request {
 			r := f.rpc(t, http.MethodGet, nil)

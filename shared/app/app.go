@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
@@ -41,6 +42,32 @@ type Options struct {
 	Accounts *accounts.Registry // default: loaded from the config (or the development account)
 	Services map[string]bool    // serve only these services (default: all)
 	Store    Store              // default: opened from cfg.Store (VERIFYFN_STORE) and closed by Close
+	// Public is true when the app is reachable beyond loopback whatever
+	// cfg.Addr says (a cloud platform behind its gateway).
+	Public bool
+}
+
+// ConfigError is a configuration that cannot be served: a malformed file
+// (with its name and line), a bad value, or a documented example credential
+// exposed beyond loopback. Commands exit with status 2 on it.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ConfigError{Err: err}
+}
+
+// exposed reports whether the app is reachable beyond loopback or runs in an
+// environment meant for real users.
+func exposed(cfg config.Config, opt Options) bool {
+	return opt.Public || !config.Loopback(cfg.Addr) || cfg.Env == "staging" || cfg.Env == "production"
 }
 
 // Store is everything the services need from a store.
@@ -87,19 +114,23 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	case cfg.AccountsFile != "":
 		r, err := accounts.Load(cfg.AccountsFile, os.LookupEnv)
 		if err != nil {
-			return nil, err
+			return nil, configError(err)
 		}
 		reg = r
 	case cfg.AccountsYAML != "":
 		r, err := accounts.Parse("VERIFYFN_ACCOUNTS_YAML", []byte(cfg.AccountsYAML), os.LookupEnv)
 		if err != nil {
-			return nil, err
+			return nil, configError(err)
 		}
 		reg = r
 	default:
 		reg, a.DevAccount = accounts.Dev(), true
 	}
 	a.Accounts = reg
+	if ids := reg.Documented(); len(ids) > 0 && exposed(cfg, opt) {
+		return nil, configError(fmt.Errorf("refusing to serve credential %s with the documented example SecretId or SecretKey "+
+			"(printed in the README) beyond loopback (address %s, environment %s): give it its own secret", strings.Join(ids, ", "), cfg.Addr, cfg.Env))
+	}
 
 	key := cfg.CodeKey
 	if key == nil {
@@ -125,14 +156,14 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, configError(err)
 	}
 
 	sender := opt.Sender
 	if sender == nil {
 		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
 		if err != nil {
-			return nil, err
+			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s

@@ -15,8 +15,9 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
@@ -24,7 +25,6 @@ import (
 	"github.com/verifyfn/verifyfn/shared/delivery/webhook"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/services/smh"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // sdkCode returns the Code of a TencentCloudSDKError, "" for nil.
@@ -96,7 +96,7 @@ func accountParams(code string) map[string]any {
 	return map[string]any{
 		"AccountType": "personal", "Mail": "dev@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": code,
-		"TradeOne": "1", "TradeTwo": "101", "CustomerName": "Acme Ltd", "Extended": "{}",
+		"TradeOne": "kghy_01", "TradeTwo": "kghy_0101", "CustomerName": "Acme Ltd", "Extended": "{}",
 	}
 }
 
@@ -232,6 +232,9 @@ func TestProductionRefusesOutboxAndTestNumbers(t *testing.T) {
 	}
 	cfg.Outbox = t.TempDir() + "/outbox.jsonl"
 	cfg.Env = config.EnvProduction
+	// An account of its own: the documented example credential is refused
+	// in production before delivery is looked at.
+	cfg.AccountsYAML = strings.NewReplacer(accounts.DevSecretID, "AKIDPROD0000000000000000000000001", accounts.DevSecretKey, "a-production-secret").Replace(accounts.DevYAML)
 	if _, err := app.New(cfg, app.Options{}); err == nil || !strings.Contains(err.Error(), "outbox is refused") {
 		t.Fatalf("app.New: %v", err)
 	}

@@ -15,10 +15,10 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // buildVerifyfn builds ./cmd/verifyfn into a temporary directory.
@@ -162,6 +162,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		_, err := c.Call("intlpartnersmgt", "2022-09-28", "CreateAccount", map[string]any{
 			"AccountType": "personal", "Mail": "dev" + strconv.Itoa(i) + "@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 			"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": lines[0].Code,
+			"TradeOne": "kghy_01", "TradeTwo": "kghy_0101",
 		})
 		var e *tcerr.TencentCloudSDKError
 		switch {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,11 +36,18 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 	a, err := New(cfg, Options{Logger: logger, Services: services})
 	if err != nil {
 		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
+		if errors.As(err, new(*ConfigError)) {
+			return 2
+		}
 		return 1
 	}
 	defer a.Close()
 	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
-		logger.Info("listening", "addr", addr.String(), "outbox", cfg.Outbox, "store", storeopen.Redact(cfg.Store))
+		delivery := slog.String("outbox", cfg.Outbox)
+		if cfg.Delivery.Configured() {
+			delivery = slog.String("delivery", or(cfg.Delivery.File, "VERIFYFN_DELIVERY_YAML"))
+		}
+		logger.Info("listening", slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)))
 		if a.DevAccount {
 			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
 				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",
@@ -51,4 +59,11 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 		return 1
 	}
 	return 0
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

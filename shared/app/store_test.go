@@ -19,17 +19,17 @@ import (
 	"github.com/redis/go-redis/v9"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
 	"github.com/verifyfn/verifyfn/shared/services/domain"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/redisstore"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // apiCode is the documented error code of an SDK call, "" on success.
@@ -71,6 +71,7 @@ func TestFileStoreSurvivesRestart(t *testing.T) {
 	resp, err := c.Call(intlpartnersmgt.Name, intlpartnersmgt.Version, "CreateAccount", map[string]any{
 		"AccountType": "personal", "Mail": "dev@example.com", "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": s.LastCode(t, "+85251234567"),
+		"TradeOne": "kghy_01", "TradeTwo": "kghy_0101",
 	})
 	if err != nil {
 		t.Fatalf("CreateAccount: %v", err)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/invoke"
 	"github.com/verifyfn/verifyfn/shared/runtime/awslambda"
 	"github.com/verifyfn/verifyfn/shared/runtime/scf"

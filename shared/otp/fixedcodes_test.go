@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifyfn/verifyfn/shared/internal/testclock"
+	"github.com/verifyfn/verifyfn/internal/testclock"
 	"github.com/verifyfn/verifyfn/shared/otp"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"

@@ -28,8 +28,8 @@ import (
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/gwtest"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 const (

@@ -159,7 +159,7 @@ func (f Function) run(ctx context.Context, getenv func(string) string, stderr io
 	}
 	var a *app.App
 	if err == nil {
-		a, err = f.New(cfg, app.Options{Logger: logger})
+		a, err = f.New(cfg, app.Options{Logger: logger, Public: cloud})
 	}
 	var h http.Handler
 	switch {

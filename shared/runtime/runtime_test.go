@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
@@ -117,6 +118,8 @@ func TestCloudConfigErrorsAreServed(t *testing.T) {
 		"malformed accounts": {map[string]string{"VERIFYFN_CODE_KEY": "0123456789abcdef0123", "VERIFYFN_ACCOUNTS_YAML": "accounts:\n  - id: [\n"},
 			"VERIFYFN_ACCOUNTS_YAML"},
 		"bad variable": {map[string]string{"VERIFYFN_RATE_LIMIT": "-1"}, "VERIFYFN_RATE_LIMIT"},
+		"documented example credential": {map[string]string{"VERIFYFN_CODE_KEY": "0123456789abcdef0123", "VERIFYFN_ACCOUNTS_YAML": accounts.DevYAML},
+			"refusing to serve credential " + accounts.DevSecretID},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tc.vars["TENCENTCLOUD_RUNENV"] = "SCF"

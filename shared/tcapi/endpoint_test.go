@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
 

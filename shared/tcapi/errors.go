@@ -32,17 +32,25 @@ var (
 	ErrSecretIDNotFound     = apierr.New(CodeSecretIDNotFound, "The SecretId is not found, please ensure that your SecretId is correct.")
 	ErrSignatureExpire      = apierr.New(CodeSignatureExpire, "Signature expired. Timestamp and server time cannot differ by more than five minutes.")
 	ErrSignatureFailure     = apierr.New(CodeSignatureFailure, "The provided credentials could not be validated. Please check your signature is correct.")
-	ErrReplay               = apierr.New(CodeSignatureFailure, "The request was already received: its Nonce and Timestamp were used before.")
+	ErrReplay               = apierr.New(CodeSignatureFailure, "The request was already received: its signature was used before.")
 	ErrTokenFailure         = apierr.New(CodeTokenFailure, "The token is invalid: this service does not issue temporary credentials.")
 	ErrUnauthorized         = apierr.New(CodeUnauthorizedOperation, "The credential is not authorized to perform this operation.")
 	ErrNotSubscribed        = apierr.New(CodeUnauthorizedOperation, "The account has not enabled this product.")
 	ErrInvalidAction        = apierr.New(CodeInvalidAction, "The action does not exist for this service.")
 	ErrNoSuchVersion        = apierr.New(CodeNoSuchVersion, "The API version does not exist for this service.")
 	ErrUnsupportedProtocol  = apierr.New(CodeUnsupportedProtocol, "HTTP(S) request protocol error; only GET and POST requests are supported.")
-	ErrRequestTooLarge      = apierr.New(CodeRequestSizeLimitExceeded, "The request size exceeds the limit (10 MB JSON, 1 MB form, 32 KB GET).")
+	ErrRequestTooLarge      = apierr.New(CodeRequestSizeLimitExceeded, "The request size exceeds the limit of this action (16 KB body, 32 KB query).")
 	ErrRequestLimit         = apierr.New(CodeRequestLimitExceeded, "The request rate exceeds the limit for this action. Please reduce the frequency of calls.")
 	ErrInternal             = apierr.New(CodeInternalError, "An internal error occurred. Retry the request; if it persists, contact the service operator with the RequestId.")
 	ErrMalformedJSON        = apierr.New(CodeInvalidParameter, "The request body is not a valid JSON object.")
+	ErrDuplicateParameter   = apierr.New(CodeInvalidParameter, "A parameter is given more than once.")
+	ErrInvalidText          = apierr.New(CodeInvalidParameter, "A parameter is not valid UTF-8 text (or holds a lone surrogate escape).")
+	ErrTooManyParams        = apierr.New(CodeInvalidParameter, "The query or form carries too many parameters.")
+	ErrMalformedQuery       = apierr.New(CodeInvalidParameter, "The query or form is not valid URL encoding.")
+	// ErrReadBody is answered when the body cannot be read.
+	ErrReadBody = apierr.New(CodeInternalError, "Failed to read the request body.")
+	// ErrNoCredential is answered when a request carries no credential at all.
+	ErrNoCredential = apierr.New(CodeInvalidAuthorization, "The request carries no credential. Sign it with TC3-HMAC-SHA256 or signature v1.")
 )
 
 // Internal answers an unexpected error (a store failure) with InternalError;

@@ -143,7 +143,7 @@ var fuzzVersions = map[string]string{"intlpartnersmgt": "2022-09-28", "smh": "20
 // fuzzServiceOf returns the service that defines action.
 func fuzzServiceOf(action string) string {
 	switch action {
-	case "SendVerifyCode", "CreateAccount":
+	case "SendVerifyCode", "CreateAccount", "GetCountryCodes", "GetTradeConfigList":
 		return "intlpartnersmgt"
 	case "SendSmsCode", "VerifySmsCode":
 		return "smh"
@@ -163,7 +163,9 @@ var fuzzNonce atomic.Int64
 func FuzzSignedRequest(f *testing.F) {
 	f.Add(uint8(0), "SendVerifyCode", []byte(`{"CountryCode":"852","PhoneNum":"51234567"}`))
 	f.Add(uint8(0), "SendVerifyCode", []byte(`{"CountryCode":"+852","PhoneNum":"５１２３ ４５６７"}`))
-	f.Add(uint8(0), "CreateAccount", []byte(`{"AccountType":"personal","Mail":"a@example.com","Password":"Abcdef1!","ConfirmPassword":"Abcdef1!","PhoneNum":"51234567","CountryCode":"852","Area":"HK","VerifyCode":"123456"}`))
+	f.Add(uint8(0), "CreateAccount", []byte(`{"AccountType":"personal","Mail":"a@example.com","Password":"Abcdef1!","ConfirmPassword":"Abcdef1!","PhoneNum":"51234567","CountryCode":"852","Area":"HK","VerifyCode":"123456","TradeOne":"kghy_01","TradeTwo":"kghy_0101"}`))
+	f.Add(uint8(0), "GetTradeConfigList", []byte(`{}`))
+	f.Add(uint8(2), "GetCountryCodes", []byte(`Language=zh-CN`))
 	f.Add(uint8(0), "SendSmsCode", []byte(`{"Purpose":"BindSuperAdmin","PhoneNumber":"13800138000","InstanceId":"n0v9tdme"}`))
 	f.Add(uint8(0), "VerifySmsCode", []byte(`{"Purpose":"ChannelUpdateVerify","PhoneNumber":"18999999999","InstanceId":"n0v9tdme","Code":"123456"}`))
 	f.Add(uint8(0), "SendIntlPhoneEmailCode", []byte(`{"Type":2,"Code":"a@example.com"}`))

@@ -3,8 +3,13 @@ package tcapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifyfn/verifyfn/shared/apierr"
 )
@@ -14,17 +19,6 @@ import (
 type params struct {
 	json map[string]json.RawMessage
 	flat map[string]string
-}
-
-func (p *params) names() []string {
-	var out []string
-	for k := range p.json {
-		out = append(out, k)
-	}
-	for k := range p.flat {
-		out = append(out, k)
-	}
-	return out
 }
 
 func (p *params) raw(name string) (json.RawMessage, string, bool) {
@@ -91,14 +85,77 @@ func (r *Request) Int(name string) (n int64, ok bool, err error) {
 	return n, true, nil
 }
 
-// checkKnown returns UnknownParameter for the first parameter not in allowed.
-func (p *params) checkKnown(allowed map[string]bool) *apierr.Error {
-	for _, k := range p.names() {
+// flatParams checks the business parameters of a query or form: every name
+// defined by the action, every value valid UTF-8.
+func flatParams(flat map[string]string, allowed map[string]bool) (params, *apierr.Error) {
+	for k, v := range flat {
 		if !allowed[k] {
-			return UnknownParameter(safeName(k))
+			return params{}, UnknownParameter(safeName(k))
+		}
+		if !utf8.ValidString(v) {
+			return params{}, ErrInvalidText
 		}
 	}
-	return nil
+	return params{flat: flat}, nil
+}
+
+// jsonParams decodes a TC3 JSON body strictly: one object whose members are
+// the action's parameters, each at most once, each a scalar (no parameter of
+// these APIs is an object or an array, so nesting is refused before it is
+// read), every string valid UTF-8 without lone surrogate escapes. An empty
+// body is an object without members. The decoder is RFC 8259/7493 strict
+// (github.com/go-json-experiment/json/jsontext, encoding/json/v2's
+// tokenizer); the first error stops it.
+func jsonParams(body []byte, allowed map[string]bool) (params, *apierr.Error) {
+	p := params{json: map[string]json.RawMessage{}}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return p, nil
+	}
+	if !utf8.Valid(body) {
+		return params{}, ErrInvalidText
+	}
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	if tok, err := d.ReadToken(); err != nil || tok.Kind() != '{' {
+		return params{}, jsonError(err)
+	}
+	for d.PeekKind() != '}' {
+		tok, err := d.ReadToken()
+		if err != nil {
+			return params{}, jsonError(err)
+		}
+		name := tok.String()
+		if !allowed[name] {
+			return params{}, UnknownParameter(safeName(name))
+		}
+		if k := d.PeekKind(); k == '{' || k == '[' {
+			return params{}, InvalidParameter(name)
+		}
+		v, err := d.ReadValue()
+		if err != nil {
+			return params{}, jsonError(err)
+		}
+		p.json[name] = json.RawMessage(v.Clone())
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return params{}, jsonError(err)
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		return params{}, ErrMalformedJSON // something after the object
+	}
+	return p, nil
+}
+
+// jsonError names what made a body unusable: a name given twice, text that
+// is not valid Unicode (a lone surrogate escape), or anything else.
+func jsonError(err error) *apierr.Error {
+	var se *jsontext.SyntacticError
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return ErrDuplicateParameter
+	case errors.As(err, &se) && strings.Contains(se.Err.Error(), "surrogate"):
+		return ErrInvalidText
+	}
+	return ErrMalformedJSON
 }
 
 // safeName keeps a caller-supplied parameter name printable in a message.

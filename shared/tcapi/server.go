@@ -1,9 +1,25 @@
-// Package tcapi is the Tencent Cloud API 3.0 front door: it reads a request
-// with bounded size, authenticates it (TC3-HMAC-SHA256 for JSON POST and GET,
-// signature v1 for form POST and GET), routes it by service, version and
-// action, enforces the per-account, per-action request rate and writes the
-// {"Response":{...,"RequestId":...}} envelope. Errors are HTTP 200 with
-// Content-Type exactly "application/json", as the official SDKs require.
+// Package tcapi is the Tencent Cloud API 3.0 front door. Every request goes
+// through the same stages, cheapest first, so that an unauthenticated
+// request costs little whatever its shape:
+//
+//  1. read: method, content type and a body bounded by the action's limit
+//     (read.go);
+//  2. claim: what the request says about itself (SecretId, action, version,
+//     timestamp), read by its signature scheme, TC3-HMAC-SHA256 or v1
+//     (auth.go);
+//  3. authenticate: the credential, the 5-minute window and the signature
+//     over the raw bytes (TC3 needs only the payload hash; v1 the parameters,
+//     split with a member limit);
+//  4. route: service, action and version;
+//  5. admit: permission, product and the per-account request rate (every
+//     authenticated request counts, routable or not);
+//  6. decode: the business parameters, strictly (no duplicate names, valid
+//     UTF-8, only the action's names; params.go);
+//  7. replay: a v1 signature is accepted once;
+//  8. handle, and write the {"Response":{...,"RequestId":...}} envelope.
+//
+// Errors are HTTP 200 with Content-Type exactly "application/json", as the
+// official SDKs require.
 package tcapi
 
 import (
@@ -11,14 +27,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,14 +38,6 @@ import (
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/apierr"
 	"github.com/verifyfn/verifyfn/shared/store"
-	"github.com/verifyfn/verifyfn/shared/tcauth"
-)
-
-// Size bounds for request bodies and query strings.
-const (
-	MaxJSONBody = 10 << 20
-	MaxFormBody = 1 << 20
-	MaxQuery    = 32 << 10
 )
 
 // MaxSkew is how far X-TC-Timestamp or Timestamp may be from the server clock.
@@ -49,9 +53,19 @@ type Action struct {
 	Name   string
 	Params []string // the business parameters the action defines
 	Handle Handler
-	// SelfLimited actions apply Request.Rate themselves, inside their store
-	// operation (one round trip); the front door then skips its own check.
+	// SelfLimited actions apply Request.TakeRate themselves, inside their
+	// store operation (one round trip); the front door then skips its own
+	// check, and counts the request itself only when the handler did not.
 	SelfLimited bool
+	// MaxBody bounds the request body (default DefaultMaxBody). These APIs
+	// take a handful of short fields.
+	MaxBody int
+	// Unavailable is the action's documented answer when the store fails in
+	// the front door (rate limit, replay check); default InternalError.
+	Unavailable *apierr.Error
+	// RateLimit is the action's own documented requests per second per
+	// account, when it is lower than its service's.
+	RateLimit int
 }
 
 // Service is one product (smh, intlpartnersmgt, domain) at one version.
@@ -76,7 +90,7 @@ type Limiter interface {
 	Allow(ctx context.Context, r store.Rate, now time.Time) (bool, error)
 }
 
-// NonceClaimer remembers v1 nonces to refuse replays.
+// NonceClaimer remembers v1 signatures to refuse replays.
 type NonceClaimer interface {
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
 }
@@ -99,44 +113,8 @@ type Server struct {
 	cfg      Config
 	services map[string]*service
 	byAction map[string][]*service
+	maxBody  int // the largest MaxBody of any action
 	keys     keyCache
-}
-
-// keyCache keeps derived TC3 signing keys per SecretId, date and service.
-// Entries are only created after a request's signature verified, so unsigned
-// traffic cannot grow it; it is cleared when it passes maxKeys.
-type keyCache struct {
-	mu   sync.Mutex
-	keys map[keyID]cachedKey
-}
-
-type keyID struct{ secretID, date, service string }
-
-// cachedKey remembers the credential it was derived for: a registry reload
-// makes new credentials, so a rotated secret never verifies with a stale key.
-type cachedKey struct {
-	cred *accounts.Credential
-	key  []byte
-}
-
-const maxKeys = 4096
-
-func (c *keyCache) get(id keyID, cred *accounts.Credential) []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.keys[id]; ok && e.cred == cred {
-		return e.key
-	}
-	return nil
-}
-
-func (c *keyCache) put(id keyID, cred *accounts.Credential, key []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.keys == nil || len(c.keys) >= maxKeys {
-		c.keys = make(map[keyID]cachedKey)
-	}
-	c.keys[id] = cachedKey{cred: cred, key: key}
 }
 
 type service struct {
@@ -156,7 +134,7 @@ func New(cfg Config, services ...Service) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, services: map[string]*service{}, byAction: map[string][]*service{}}
+	s := &Server{cfg: cfg, services: map[string]*service{}, byAction: map[string][]*service{}, maxBody: DefaultMaxBody}
 	for _, sv := range services {
 		if _, dup := s.services[sv.Name]; dup {
 			return nil, fmt.Errorf("tcapi: service %s registered twice", sv.Name)
@@ -164,9 +142,14 @@ func New(cfg Config, services ...Service) (*Server, error) {
 		if sv.RateLimit == 0 {
 			sv.RateLimit = 20
 		}
+		sv.Actions = append([]Action(nil), sv.Actions...)
 		svc := &service{Service: sv, actions: map[string]*Action{}, allowed: map[string]map[string]bool{}}
-		for i := range sv.Actions {
-			a := &sv.Actions[i]
+		for i := range svc.Actions {
+			a := &svc.Actions[i]
+			if a.MaxBody == 0 {
+				a.MaxBody = DefaultMaxBody
+			}
+			s.maxBody = max(s.maxBody, a.MaxBody)
 			svc.actions[a.Name] = a
 			allowed := map[string]bool{}
 			for _, p := range a.Params {
@@ -188,10 +171,21 @@ type Request struct {
 	Action     string
 	Account    *accounts.Account
 	Credential *accounts.Credential
-	Language   string     // X-TC-Language or Language, e.g. "zh-CN", "en-US"; may be empty
-	Rate       store.Rate // this account's limit for this action
+	Language   string // X-TC-Language or Language, e.g. "zh-CN", "en-US"; may be empty
+	rate       store.Rate
+	rateTaken  bool
 	params     params
 	logAttrs   []slog.Attr
+}
+
+// TakeRate returns this account's request-rate limit for this action, for a
+// SelfLimited action to apply inside its store operation. A request whose
+// handler never takes it (one refused before it reaches the store) is
+// counted by the front door instead, so every request counts once.
+func (r *Request) TakeRate() *store.Rate {
+	r.rateTaken = true
+	rate := r.rate
+	return &rate
 }
 
 // Log adds an attribute to the request's log line (mask personal data first).
@@ -224,182 +218,134 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.logRequest(r, req, id, code, start)
 }
 
-func (s *Server) logError(r *http.Request, req *Request, e *apierr.Error) {
-	if e.Code != CodeInternalError && !strings.HasPrefix(e.Code, "InternalError.") || e.Cause() == nil {
-		return
-	}
-	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("request_id", reqID(req)), slog.String("code", e.Code), slog.String("cause", e.Cause().Error()))
-}
-
-func reqID(req *Request) string {
-	if req == nil {
-		return ""
-	}
-	return req.ID
-}
-
-func (s *Server) logRequest(r *http.Request, req *Request, id, code string, start time.Time) {
-	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs, slog.String("request_id", id), slog.String("outcome", code),
-		slog.Float64("latency_ms", float64(s.cfg.Now().Sub(start).Microseconds())/1000))
-	if req != nil {
-		attrs = append(attrs, slog.String("service", req.Service), slog.String("action", req.Action))
-		if req.Account != nil {
-			attrs = append(attrs, slog.String("account", req.Account.ID))
-		}
-		attrs = append(attrs, req.logAttrs...)
-	}
-	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
-}
-
-// serve authenticates and routes. It returns the request as far as it was
-// understood (for the log), the handler output and an error.
+// serve runs the stages. It returns the request as far as it was understood
+// (for the log), the handler output and an error.
 func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any, error) {
 	req := &Request{ID: id}
-	// Parsed once: it names the service for early errors and, for TC3
-	// requests, carries the credential and signature.
-	auth, authErr := tcauth.ParseAuthorization(r.Header.Get("Authorization"))
-	svc := s.guessService(r, auth, authErr)
-	if svc != nil {
-		req.Service = svc.Name
-	}
-	fail := func(e *apierr.Error) (*Request, any, error) { return req, nil, s.override(svc, e) }
-
-	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return fail(ErrUnsupportedProtocol)
-	}
-	authz := r.Header.Get("Authorization")
-	isTC3 := strings.HasPrefix(authz, tcauth.Algorithm)
-
-	var p params
-	var payload []byte
-	var v1 map[string]string
-	switch r.Method {
-	case http.MethodGet:
-		if len(r.URL.RawQuery) > MaxQuery {
-			return fail(ErrRequestTooLarge)
-		}
-		flat, ok := flatten(r.URL.RawQuery)
-		if !ok {
-			return fail(InvalidParameter("query"))
-		}
-		if isTC3 {
-			p.flat = stripCommon(flat)
-		} else {
-			v1 = flat
-		}
-	case http.MethodPost:
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		limit := int64(MaxFormBody)
-		if ct == "application/json" {
-			limit = MaxJSONBody
-		} else if ct != "application/x-www-form-urlencoded" {
-			return fail(ErrUnsupportedProtocol)
-		}
-		if r.ContentLength > limit {
-			return fail(ErrRequestTooLarge)
-		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-		if err != nil {
-			return fail(ErrReadBody)
-		}
-		if int64(len(body)) > limit {
-			return fail(ErrRequestTooLarge)
-		}
-		payload = body
-		if ct == "application/json" {
-			if !isTC3 {
-				return fail(s.noCredential(authz))
-			}
-			if len(body) == 0 {
-				p.json = map[string]json.RawMessage{}
-			} else if err := json.Unmarshal(body, &p.json); err != nil || p.json == nil {
-				return fail(ErrMalformedJSON)
-			}
-		} else {
-			flat, ok := flatten(string(body))
-			if !ok {
-				return fail(InvalidParameter("body"))
-			}
-			if isTC3 {
-				p.flat = stripCommon(flat)
-			} else {
-				v1 = flat
-			}
-		}
-	}
-
-	var cred *accounts.Credential
-	var action, version string
-	var e *apierr.Error
-	if isTC3 {
-		cred, svc, action, version, e = s.authTC3(r, auth, authErr, payload, now)
+	svc := s.guessService(r)
+	fail := func(e *apierr.Error) (*Request, any, error) {
 		if svc != nil {
 			req.Service = svc.Name
 		}
-	} else {
-		cred, svc, action, version, e = s.authV1(r, authz, v1, now)
-		if svc != nil {
-			req.Service = svc.Name
+		return req, nil, s.override(svc, e)
+	}
+
+	in, e := s.read(r)
+	if e != nil {
+		return fail(e)
+	}
+	sch, e := s.schemeOf(in)
+	if e != nil {
+		return fail(e)
+	}
+	c, e := sch.claim(s, in)
+	routed := s.route(in, &c)
+	if e != nil {
+		if routed != nil {
+			svc = routed
 		}
-		p.flat = stripCommon(v1)
-		if e == nil {
-			req.Language = v1["Language"]
+		return fail(e)
+	}
+	svc = routed
+	cred, e := s.authenticate(in, sch, &c, now)
+	if e != nil {
+		return fail(e)
+	}
+	req.Action, req.Version, req.Credential, req.Account, req.Language = c.action, c.version, cred, cred.Account, c.language
+
+	act, e := s.admit(svc, &c, cred)
+	if e == nil {
+		req.params, e = sch.decode(in, svc.allowed[act.Name])
+	}
+	req.rate = s.rateOf(svc, act, cred)
+	if e != nil || !act.SelfLimited {
+		if le := s.limit(r.Context(), act, req.rate, now); le != nil {
+			return fail(le)
 		}
 	}
 	if e != nil {
 		return fail(e)
 	}
-	if isTC3 {
-		req.Language = r.Header.Get("X-Tc-Language")
-	}
-	req.Action, req.Version, req.Credential, req.Account = action, version, cred, cred.Account
-	if svc == nil {
-		return fail(ErrInvalidAction)
-	}
-	a := svc.actions[action]
-	if a == nil {
-		return fail(ErrInvalidAction)
-	}
-	if version != svc.Version {
-		return fail(ErrNoSuchVersion)
-	}
-	if !cred.Allowed(svc.Name, action) {
-		return fail(ErrUnauthorized)
-	}
-	if !cred.Account.HasProduct(svc.Name) {
-		return fail(ErrNotSubscribed)
-	}
-	req.Rate = store.Rate{Key: "{" + cred.Account.ID + "}:rate:" + svc.Name + ":" + action, Limit: svc.RateLimit, Per: time.Second}
-	if !a.SelfLimited {
-		ok, err := s.cfg.Limiter.Allow(r.Context(), req.Rate, now)
+	if c.replayKey != "" {
+		fresh, err := s.cfg.Nonces.Claim(r.Context(), c.replayKey, 2*MaxSkew+time.Minute, now)
 		if err != nil {
-			return req, nil, ErrInternal.Wrap(err)
+			return fail(unavailable(act).Wrap(err))
 		}
-		if !ok {
-			return fail(ErrRequestLimit)
+		if !fresh {
+			return fail(ErrReplay)
 		}
 	}
-	if e := p.checkKnown(svc.allowed[action]); e != nil {
-		return fail(e)
+	req.Service = svc.Name
+	out, err := act.Handle(r.Context(), req)
+	if act.SelfLimited && !req.rateTaken {
+		// Refused before its store operation: count it here.
+		if le := s.limit(r.Context(), act, req.rate, now); le != nil && err != nil {
+			return req, nil, le
+		}
 	}
-	req.params = p
-	out, err := a.Handle(r.Context(), req)
 	return req, out, err
 }
 
-// ErrReadBody is answered when the body cannot be read.
-var ErrReadBody = apierr.New(CodeInternalError, "Failed to read the request body.")
-
-// ErrNoCredential is answered when a request carries no credential at all.
-var ErrNoCredential = apierr.New(CodeInvalidAuthorization, "The request carries no credential. Sign it with TC3-HMAC-SHA256 or signature v1.")
-
-func (s *Server) noCredential(authz string) *apierr.Error {
-	if strings.TrimSpace(authz) == "" {
-		return ErrNoCredential
+// admit routes the authenticated request to its action and checks that the
+// credential may call it. It returns the action, or an error with the
+// action to count the request against (a stand-in for unknown actions).
+func (s *Server) admit(svc *service, c *claim, cred *accounts.Credential) (*Action, *apierr.Error) {
+	if svc == nil {
+		return nil, ErrInvalidAction
 	}
-	return ErrInvalidAuthorization
+	a := svc.actions[c.action]
+	if a == nil {
+		return nil, ErrInvalidAction
+	}
+	if c.version != svc.Version {
+		return a, ErrNoSuchVersion
+	}
+	if !cred.Allowed(svc.Name, a.Name) {
+		return a, ErrUnauthorized
+	}
+	if !cred.Account.HasProduct(svc.Name) {
+		return a, ErrNotSubscribed
+	}
+	return a, nil
+}
+
+// rateOf is the request-rate limit a request counts against: its action's
+// per account, or one bucket per account for requests that name no action
+// of ours (so that made-up action names cannot create limiter keys).
+func (s *Server) rateOf(svc *service, a *Action, cred *accounts.Credential) store.Rate {
+	limit := 20
+	if svc != nil {
+		limit = svc.RateLimit
+	}
+	key := "{" + cred.Account.ID + "}:rate:_unrouted"
+	if a != nil {
+		key = "{" + cred.Account.ID + "}:rate:" + svc.Name + ":" + a.Name
+		if a.RateLimit > 0 {
+			limit = min(limit, a.RateLimit)
+		}
+	}
+	return store.Rate{Key: key, Limit: limit, Per: time.Second}
+}
+
+// limit counts one request against rate; it returns RequestLimitExceeded
+// over the limit, or the action's store error.
+func (s *Server) limit(ctx context.Context, a *Action, rate store.Rate, now time.Time) *apierr.Error {
+	ok, err := s.cfg.Limiter.Allow(ctx, rate, now)
+	if err != nil {
+		return unavailable(a).Wrap(err)
+	}
+	if !ok {
+		return ErrRequestLimit
+	}
+	return nil
+}
+
+// unavailable is the answer of a when the store fails in the front door.
+func unavailable(a *Action) *apierr.Error {
+	if a != nil && a.Unavailable != nil {
+		return a.Unavailable
+	}
+	return ErrInternal
 }
 
 func (s *Server) override(svc *service, e *apierr.Error) error {
@@ -411,18 +357,47 @@ func (s *Server) override(svc *service, e *apierr.Error) error {
 	return e
 }
 
-// guessService names the service a request is for, before authentication,
+// guessService names the service a request is for before anything is read,
 // so that errors found early use that service's documented codes.
-func (s *Server) guessService(r *http.Request, auth tcauth.Authorization, authErr error) *service {
-	if authErr == nil {
-		if svc := s.services[auth.Service]; svc != nil {
-			return svc
-		}
+func (s *Server) guessService(r *http.Request) *service {
+	if svc := s.services[scopeService(r.Header.Get("Authorization"))]; svc != nil {
+		return svc
 	}
 	if svc := s.services[hostService(s.host(r))]; svc != nil {
 		return svc
 	}
 	if svcs := s.byAction[r.Header.Get("X-Tc-Action")]; len(svcs) == 1 {
+		return svcs[0]
+	}
+	return nil
+}
+
+// route names the service of a claimed request: the product host's, the
+// scope's, or, for a client pointed at an address, the action's.
+func (s *Server) route(in *inbound, c *claim) *service {
+	if svc := s.services[hostService(in.host)]; svc != nil {
+		return svc
+	}
+	if svc := s.services[c.scope]; svc != nil {
+		return svc
+	}
+	if c.scope == "" || scopeNamesHost(c.scope, in.host) {
+		return s.serviceFor(c.action, c.version)
+	}
+	return nil
+}
+
+// serviceFor finds the service of an action by name: the one at version, or
+// the only one that defines the action (a wrong version is then reported as
+// NoSuchVersion), or nil.
+func (s *Server) serviceFor(action, version string) *service {
+	svcs := s.byAction[action]
+	for _, c := range svcs {
+		if c.Version == version {
+			return c
+		}
+	}
+	if len(svcs) > 0 {
 		return svcs[0]
 	}
 	return nil
@@ -448,106 +423,17 @@ func hostService(host string) string {
 	return label
 }
 
-func (s *Server) authTC3(r *http.Request, a tcauth.Authorization, authErr error, payload []byte, now time.Time) (*accounts.Credential, *service, string, string, *apierr.Error) {
-	if authErr != nil {
-		return nil, nil, "", "", ErrInvalidAuthorization
+// scopeNamesHost reports whether a credential scope's service is the first
+// label of the host the client called, as a client derives it from its
+// endpoint: "127" for 127.0.0.1:9000, "localhost:9000" for localhost:9000
+// (the port stays when the name has no dot), "localhost:80" for a Host of
+// localhost (the default port is not sent).
+func scopeNamesHost(service, host string) bool {
+	first := func(h string) string { l, _, _ := strings.Cut(h, "."); return l }
+	if service == first(host) {
+		return true
 	}
-	h := r.Header
-	action, version := h.Get("X-Tc-Action"), h.Get("X-Tc-Version")
-	host := s.host(r)
-	hs := hostService(host)
-	svc := s.services[a.Service]
-	if svc == nil && hs == "" && scopeNamesHost(a.Service, host) {
-		// A client pointed at an address rather than a product host may
-		// name its scope after the address (the Node SDKs take the first
-		// label of the endpoint: "2026-01-02/127/tc3_request" for
-		// 127.0.0.1:9000). The scope still binds the signature; the action
-		// names the service. A scope naming another product ("cvm") is
-		// not one of these and stays an unknown service.
-		svc = s.serviceFor(action, version)
-	}
-	if !contains(a.SignedHeaders, "content-type") || !contains(a.SignedHeaders, "host") {
-		return nil, svc, "", "", ErrInvalidAuthorization
-	}
-	if hs != "" && hs != a.Service {
-		return nil, svc, "", "", ErrSignatureFailure
-	}
-	tsText := h.Get("X-Tc-Timestamp")
-	if tsText == "" {
-		return nil, svc, "", "", MissingParameter("X-TC-Timestamp")
-	}
-	if action == "" {
-		return nil, svc, "", "", MissingParameter("X-TC-Action")
-	}
-	if version == "" {
-		return nil, svc, "", "", MissingParameter("X-TC-Version")
-	}
-	cred, ok := s.cfg.Credentials.Credential(a.SecretID)
-	if !ok {
-		return nil, svc, action, version, ErrSecretIDNotFound
-	}
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return cred, svc, action, version, InvalidParameter("X-TC-Timestamp")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
-		return cred, svc, action, version, ErrSignatureExpire
-	}
-	if time.Unix(ts, 0).UTC().Format(time.DateOnly) != a.Date {
-		return cred, svc, action, version, ErrSignatureFailure
-	}
-	if h.Get("X-Tc-Content-Sha256") == "UNSIGNED-PAYLOAD" {
-		return cred, svc, action, version, ErrSignatureFailure
-	}
-	query := ""
-	if r.Method == http.MethodGet {
-		query = r.URL.RawQuery
-	}
-	kid := keyID{cred.ID, a.Date, a.Service}
-	key, cached := s.keys.get(kid, cred), true
-	if key == nil {
-		key, cached = tcauth.SigningKey(cred.Secret.Bytes(), a.Date, a.Service), false
-	}
-	if !verifyTC3(key, a, ts, r.Method, query, host, h, tcauth.HashHex(payload)) {
-		return cred, svc, action, version, ErrSignatureFailure
-	}
-	if !cached {
-		s.keys.put(kid, cred, key)
-	}
-	if h.Get("X-Tc-Token") != "" {
-		return cred, svc, action, version, ErrTokenFailure
-	}
-	return cred, svc, action, version, nil
-}
-
-// verifyTC3 checks the signature against the canonical forms clients are
-// known to sign: header values lowercased (as documented and as the SDKs
-// send) or as received, and the host as received or, when it carries a port,
-// without it (the Node SDKs sign the endpoint's hostname while they send
-// host:port). Every form covers the same method, query, headers and payload,
-// so accepting several widens nothing an attacker controls.
-func verifyTC3(key []byte, a tcauth.Authorization, ts int64, method, query, host string, h http.Header, payloadHash string) bool {
-	hosts := []string{host}
-	if bare := hostWithoutPort(host); bare != host {
-		hosts = append(hosts, bare)
-	}
-	for _, signedHost := range hosts {
-		header := func(name string) string {
-			if name == "host" {
-				return signedHost
-			}
-			return strings.Join(h.Values(name), ",")
-		}
-		canon := tcauth.CanonicalRequest(method, query, a.SignedHeaders, header, true, payloadHash)
-		if tcauth.VerifyWithKey(key, a, ts, canon) == nil {
-			return true
-		}
-		if raw := tcauth.CanonicalRequest(method, query, a.SignedHeaders, header, false, payloadHash); raw != canon &&
-			tcauth.VerifyWithKey(key, a, ts, raw) == nil {
-			return true
-		}
-	}
-	return false
+	return hostWithoutPort(host) == host && hostWithoutPort(service) == first(host)
 }
 
 // hostWithoutPort returns host without a trailing ":port" ("127.0.0.1:9000"
@@ -564,118 +450,29 @@ func hostWithoutPort(host string) string {
 	return host[:i]
 }
 
-// scopeNamesHost reports whether a credential scope's service is the first
-// label of the host the client called, as a client derives it from its
-// endpoint: "127" for 127.0.0.1:9000, "localhost:9000" for localhost:9000
-// (the port stays when the name has no dot), "localhost:80" for a Host of
-// localhost (the default port is not sent).
-func scopeNamesHost(service, host string) bool {
-	first := func(h string) string { l, _, _ := strings.Cut(h, "."); return l }
-	if service == first(host) {
-		return true
+func (s *Server) logError(r *http.Request, req *Request, e *apierr.Error) {
+	if e.Code != CodeInternalError && !strings.HasPrefix(e.Code, "InternalError.") || e.Cause() == nil {
+		return
 	}
-	return hostWithoutPort(host) == host && hostWithoutPort(service) == first(host)
+	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
+		slog.String("request_id", req.ID), slog.String("code", e.Code), slog.String("cause", e.Cause().Error()))
 }
 
-// serviceFor finds the service of an action by name: the one at version, or
-// the only one that defines the action (a wrong version is then reported as
-// NoSuchVersion), or nil.
-func (s *Server) serviceFor(action, version string) *service {
-	svcs := s.byAction[action]
-	for _, c := range svcs {
-		if c.Version == version {
-			return c
-		}
+func (s *Server) logRequest(r *http.Request, req *Request, id, code string, start time.Time) {
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs, slog.String("request_id", id), slog.String("outcome", code),
+		slog.Float64("latency_ms", float64(s.cfg.Now().Sub(start).Microseconds())/1000))
+	if req.Service != "" {
+		attrs = append(attrs, slog.String("service", req.Service))
 	}
-	if len(svcs) > 0 {
-		return svcs[0]
+	if req.Action != "" {
+		attrs = append(attrs, slog.String("action", safeName(req.Action)))
 	}
-	return nil
-}
-
-func (s *Server) authV1(r *http.Request, authz string, p map[string]string, now time.Time) (*accounts.Credential, *service, string, string, *apierr.Error) {
-	action, version := p["Action"], p["Version"]
-	svc := s.services[hostService(s.host(r))]
-	if svc == nil {
-		svc = s.serviceFor(action, version)
+	if req.Account != nil {
+		attrs = append(attrs, slog.String("account", req.Account.ID))
 	}
-	if p["Signature"] == "" || p["SecretId"] == "" {
-		return nil, svc, action, version, s.noCredential(authz + p["Signature"] + p["SecretId"])
-	}
-	for _, name := range []string{"Action", "Version", "Timestamp", "Nonce"} {
-		if p[name] == "" {
-			return nil, svc, action, version, MissingParameter(name)
-		}
-	}
-	cred, ok := s.cfg.Credentials.Credential(p["SecretId"])
-	if !ok {
-		return nil, svc, action, version, ErrSecretIDNotFound
-	}
-	ts, err := strconv.ParseInt(p["Timestamp"], 10, 64)
-	if err != nil {
-		return cred, svc, action, version, InvalidParameter("Timestamp")
-	}
-	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
-		return cred, svc, action, version, ErrSignatureExpire
-	}
-	sts := tcauth.V1StringToSign(r.Method, s.host(r), p)
-	if tcauth.VerifyV1(cred.Secret.Bytes(), p["SignatureMethod"], sts, p["Signature"]) != nil {
-		return cred, svc, action, version, ErrSignatureFailure
-	}
-	if p["Token"] != "" {
-		return cred, svc, action, version, ErrTokenFailure
-	}
-	fresh, err := s.cfg.Nonces.Claim(r.Context(), "{"+cred.Account.ID+"}:v1nonce:"+cred.ID+":"+p["Nonce"]+":"+p["Timestamp"], 2*MaxSkew+time.Minute, now)
-	if err != nil {
-		return cred, svc, action, version, ErrInternal.Wrap(err)
-	}
-	if !fresh {
-		return cred, svc, action, version, ErrReplay
-	}
-	return cred, svc, action, version, nil
-}
-
-// commonV1 are the signature v1 common parameters; they are not business
-// parameters.
-var commonV1 = map[string]bool{
-	"Action": true, "Version": true, "Region": true, "Timestamp": true, "Nonce": true, "SecretId": true,
-	"Signature": true, "SignatureMethod": true, "Token": true, "Language": true, "RequestClient": true,
-}
-
-func stripCommon(flat map[string]string) map[string]string {
-	out := make(map[string]string, len(flat))
-	for k, v := range flat {
-		if !commonV1[k] {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// flatten decodes a query or form; a name given twice is refused, because a
-// v1 signature over it would be ambiguous.
-func flatten(raw string) (map[string]string, bool) {
-	vals, err := url.ParseQuery(raw)
-	if err != nil {
-		return nil, false
-	}
-	out := make(map[string]string, len(vals))
-	for k, v := range vals {
-		if len(v) != 1 {
-			return nil, false
-		}
-		out[k] = v[0]
-	}
-	return out, true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	attrs = append(attrs, req.logAttrs...)
+	s.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 
 // envelope renders {"Response":{<out fields>,"RequestId":id}}.

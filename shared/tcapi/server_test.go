@@ -16,14 +16,14 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 const (
@@ -218,23 +218,48 @@ func TestCommonErrors(t *testing.T) {
 			sr.ContentType = "multipart/form-data; boundary=x"
 			return sr.Build(t)
 		}, tcapi.CodeUnsupportedProtocol},
-		{"JSON body one byte over 10 MB", func() *http.Request {
+		{"JSON body one byte over the action's limit", func() *http.Request {
 			sr := signed(s)
-			sr.Body = bytes.Repeat([]byte(" "), tcapi.MaxJSONBody+1)
+			sr.Body = bytes.Repeat([]byte(" "), tcapi.DefaultMaxBody+1)
 			return sr.Build(t)
 		}, tcapi.CodeRequestSizeLimitExceeded},
-		{"JSON body of exactly 10 MB", func() *http.Request {
+		{"JSON body of exactly the action's limit", func() *http.Request {
 			sr := signed(s)
-			sr.Body = append([]byte(okBody[:len(okBody)-1]+`,"Pad":"`), bytes.Repeat([]byte("x"), tcapi.MaxJSONBody-len(okBody)-10)...)
+			sr.Body = append([]byte(okBody[:len(okBody)-1]+`,"Pad":"`), bytes.Repeat([]byte("x"), tcapi.DefaultMaxBody-len(okBody)-10)...)
 			sr.Body = append(sr.Body, `"}`...)
 			return sr.Build(t)
 		}, tcapi.CodeUnknownParameter},
-		{"form body one byte over 1 MB", func() *http.Request {
+		{"form body one byte over the limit", func() *http.Request {
 			sr := signed(s)
 			sr.ContentType = "application/x-www-form-urlencoded"
-			sr.Body = bytes.Repeat([]byte("a"), tcapi.MaxFormBody+1)
+			sr.Body = bytes.Repeat([]byte("a"), tcapi.DefaultMaxBody+1)
 			return sr.Build(t)
 		}, tcapi.CodeRequestSizeLimitExceeded},
+		{"duplicate JSON name", func() *http.Request {
+			sr := signed(s)
+			sr.Body = []byte(`{"CountryCode":"852","PhoneNum":"51234567","PhoneNum":"51234568"}`)
+			return sr.Build(t)
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
+		{"invalid UTF-8 in a JSON string", func() *http.Request {
+			sr := signed(s)
+			sr.Body = []byte("{\"CountryCode\":\"852\",\"PhoneNum\":\"5123\xff4567\"}")
+			return sr.Build(t)
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
+		{"lone surrogate escape in a JSON string", func() *http.Request {
+			sr := signed(s)
+			sr.Body = []byte(`{"CountryCode":"852","PhoneNum":"5123\ud8004567"}`)
+			return sr.Build(t)
+		}, "InvalidParameterValue"}, // intlpartnersmgt's parameter error
+		{"nested JSON value", func() *http.Request {
+			sr := signed(s)
+			sr.Body = []byte(`{"CountryCode":{"a":[1]},"PhoneNum":"51234567"}`)
+			return sr.Build(t)
+		}, tcapi.CodeInvalidParameter},
+		{"trailing data after the JSON object", func() *http.Request {
+			sr := signed(s)
+			sr.Body = []byte(okBody + ` {}`)
+			return sr.Build(t)
+		}, tcapi.CodeInvalidParameter},
 		{"query over 32 KB", func() *http.Request {
 			sr := signed(s)
 			sr.Method = http.MethodGet

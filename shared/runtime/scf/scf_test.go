@@ -16,7 +16,7 @@ import (
 
 	"github.com/tencentyun/scf-go-lib/events"
 
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/gwtest"
 	"github.com/verifyfn/verifyfn/shared/runtime/scf"

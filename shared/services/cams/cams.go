@@ -221,7 +221,7 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 		Channel: channel, To: phone.E164(), Locale: locale,
 		Action: req.Action, Purpose: Purpose, Account: req.Account.ID,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope:   t.scope(req.Account.ID),
 		Digits:  CodeLength,
@@ -280,7 +280,7 @@ func (s *svc) chatappVerifyAndRegister(ctx context.Context, req *acsapi.Request)
 		return nil, err
 	}
 	t := target{space: spaceID, phone: phone}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
 		Scope: t.scope(req.Account.ID),
 		Code:  code,

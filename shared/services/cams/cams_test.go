@@ -13,14 +13,15 @@ import (
 
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/verifyfn/verifyfn/internal/acsclient"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/acsclient"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/store"
+	"github.com/verifyfn/verifyfn/shared/store/memstore"
 )
 
 const (
@@ -432,5 +433,80 @@ func TestLogsHoldNoCodeSecretOrNumber(t *testing.T) {
 		if strings.Contains(logs, f) {
 			t.Errorf("the log contains %q", f)
 		}
+	}
+}
+
+// countingStore records the limiter keys and nonce claims of the front door,
+// over the real embedded store.
+type countingStore struct {
+	*memstore.Store
+	mu     sync.Mutex
+	rates  map[string]int
+	claims int
+}
+
+func (c *countingStore) Allow(ctx context.Context, r store.Rate, now time.Time) (bool, error) {
+	c.mu.Lock()
+	c.rates[r.Key]++
+	c.mu.Unlock()
+	return c.Store.Allow(ctx, r, now)
+}
+
+func (c *countingStore) Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error) {
+	c.mu.Lock()
+	c.claims++
+	c.mu.Unlock()
+	return c.Store.Claim(ctx, key, ttl, now)
+}
+
+// TestInvalidRequestsAreThrottled: the cloud throttles at its gateway, before
+// any validation, so requests refused for their parameters count against the
+// 10 a second as well, and so do requests for actions that do not exist
+// (in one bucket per account, whatever names they make up). Refused requests
+// store no nonce.
+func TestInvalidRequestsAreThrottled(t *testing.T) {
+	st := &countingStore{Store: memstore.New(), rates: map[string]int{}}
+	s := apitest.Start(t, withTestAccounts(t), func(_ *config.Config, o *app.Options) { o.Store = st })
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[string]int{}
+	for range 16 {
+		wg.Go(func() {
+			c := s.Alibaba(t, acsclient.Options{AccessKeyID: fullAK, AccessKeySecret: fullSecret})
+			_, err := c.Call(get, ver, map[string]any{"CustSpaceId": spaceA, "PhoneNumber": "123", "Method": "sms", "Locale": "en"})
+			mu.Lock()
+			codes[sdkCode(err)]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if codes["InvalidParameter"] != 10 || codes["System.LimitControl"] != 6 {
+		t.Errorf("16 concurrent sends with a bad number in one second: %v, want 10 InvalidParameter and 6 System.LimitControl", codes)
+	}
+
+	// Requests that reached the handler claimed their nonce (they passed
+	// every check before it); the refusals below never get that far.
+	st.mu.Lock()
+	claimed := st.claims
+	st.mu.Unlock()
+
+	s.Clock.Advance(2 * time.Second)
+	c := s.Alibaba(t, acsclient.Options{AccessKeyID: fullAK, AccessKeySecret: fullSecret})
+	codes = map[string]int{}
+	for i := range 15 {
+		_, err := c.Call(fmt.Sprintf("MadeUpAction%d", i), ver, map[string]any{"CustSpaceId": spaceA})
+		codes[sdkCode(err)]++
+	}
+	// An action that does not exist is not CAMS's: the gateway's own code.
+	if codes["InvalidAction.NotFound"] != 10 || codes["Throttling.User"] != 5 {
+		t.Errorf("15 calls of made-up actions in one second: %v, want 10 InvalidAction.NotFound and 5 Throttling.User", codes)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.claims != claimed {
+		t.Errorf("requests for made-up actions stored %d nonces", st.claims-claimed)
+	}
+	if len(st.rates) != 2 {
+		t.Errorf("limiter keys %v, want one for GetChatappVerifyCode and one for everything unrouted", st.rates)
 	}
 }

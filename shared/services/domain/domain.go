@@ -93,10 +93,10 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true},
-			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true},
-			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list},
-			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove},
+			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode},
+			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail},
+			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList},
+			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			tcapi.ErrUnsupportedProtocol: ErrMethodNotMatch,
@@ -107,6 +107,11 @@ func New(cfg Config) tcapi.Service {
 			tcapi.ErrUnauthorized:        ErrForbidden,
 			tcapi.ErrNotSubscribed:       ErrForbidden,
 			tcapi.ErrInvalidAction:       ErrActionNotFound,
+			// Bodies and forms that are not valid parameter sets.
+			tcapi.ErrDuplicateParameter: ErrInvalidFormat,
+			tcapi.ErrInvalidText:        ErrInvalidFormat,
+			tcapi.ErrTooManyParams:      ErrInvalidFormat,
+			tcapi.ErrMalformedQuery:     ErrInvalidFormat,
 		},
 	}
 }
@@ -173,7 +178,7 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		Channel: channel, To: t.contact, Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{Scope: t.scope(req.Account.ID), Digits: 6, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now)})
 	return nil, sendOutcomes.Map(err)
 }
@@ -217,7 +222,7 @@ func (s *svc) create(ctx context.Context, req *tcapi.Request) (any, error) {
 	}
 	req.Log(slog.Attr{Key: "to", Value: t.masked})
 	rec, _ := json.Marshal(contactRecord{Type: t.typ, Code: t.contact, VerifiedAt: s.cfg.Now().UTC()})
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
 		Scope: t.scope(req.Account.ID), Code: code, Rate: &rate,
 		Ops: []store.Op{{Kind: store.Insert, Coll: ContactsColl(req.Account.ID), Key: t.key(), Value: rec}},

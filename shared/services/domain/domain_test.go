@@ -13,7 +13,8 @@ import (
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
@@ -21,7 +22,6 @@ import (
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/memstore"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 func sdkCode(t *testing.T, err error) string {
@@ -222,7 +222,7 @@ func TestServiceSpecificFrontDoorCodes(t *testing.T) {
 	put := signed(s, "SendIntlPhoneEmailCode", body)
 	put.Method = http.MethodPut
 	huge := signed(s, "SendIntlPhoneEmailCode", "")
-	huge.Body = bytes.Repeat([]byte(" "), tcapi.MaxJSONBody+1)
+	huge.Body = bytes.Repeat([]byte(" "), tcapi.DefaultMaxBody+1)
 	unsigned, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader(body))
 	unsigned.Header.Set("Content-Type", "application/json")
 	unsigned.Header.Set("X-TC-Action", "SendIntlPhoneEmailCode")
@@ -280,7 +280,23 @@ func TestSendVerifyCodeErr(t *testing.T) {
 // embedded store cannot be made to fail otherwise.
 type faulty struct {
 	*memstore.Store
-	failCheck, failList atomic.Bool
+	failCheck, failList, failStore atomic.Bool
+}
+
+// Allow fails with failStore: the front door's rate limit is the first
+// store operation of every request.
+func (f *faulty) Allow(ctx context.Context, r store.Rate, now time.Time) (bool, error) {
+	if f.failStore.Load() {
+		return false, store.ErrUnavailable
+	}
+	return f.Store.Allow(ctx, r, now)
+}
+
+func (f *faulty) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
+	if f.failStore.Load() {
+		return store.IssueResult{}, store.ErrUnavailable
+	}
+	return f.Store.Issue(ctx, op)
 }
 
 func (f *faulty) Check(ctx context.Context, op store.CheckOp) (store.CheckResult, error) {
@@ -317,5 +333,25 @@ func TestStoreFailures(t *testing.T) {
 	st.failList.Store(true)
 	if got := c.code("DescribeIntlPhoneEmailList", map[string]any{}); got != "InternalError.DescribePhoneEmailListErr" {
 		t.Fatalf("store down during list: %q", got)
+	}
+	st.failList.Store(false)
+
+	// The whole store down: each action answers its own documented code,
+	// whichever store operation fails first (the rate limit or its own).
+	st.failStore.Store(true)
+	st.failCheck.Store(true)
+	for _, tc := range []struct {
+		action string
+		params map[string]any
+		want   string
+	}{
+		{"SendIntlPhoneEmailCode", map[string]any{"Type": 1, "Code": "18766554434"}, "InternalError.SendVerifyCodeErr"},
+		{"CreateIntlPhoneEmail", map[string]any{"Type": 1, "Code": "18766554434", "VerifyCode": "123456"}, "InternalError.AddPhoneEmailErr"},
+		{"DescribeIntlPhoneEmailList", map[string]any{}, "InternalError.DescribePhoneEmailListErr"},
+		{"DeleteIntlPhoneEmail", map[string]any{"Type": 1, "Code": "18766554433"}, "InternalError.DeletePhoneEmailVerifyErr"},
+	} {
+		if got := c.code(tc.action, tc.params); got != tc.want {
+			t.Errorf("store down, %s: %q, want %s", tc.action, got, tc.want)
+		}
 	}
 }

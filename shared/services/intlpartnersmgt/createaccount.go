@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/big"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -117,8 +116,12 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err != nil {
 		return nil, ErrCountryContent
 	}
-	if slices.Contains(s.cfg.UnsupportedCountryCodes, cc) {
-		return nil, ErrUnsupportedArea
+	switch err := s.callingCode(cc); err {
+	case nil:
+	case ErrUnsupportedArea:
+		return nil, err
+	default: // a non-geographic code: no country, no account
+		return nil, ErrCountryContent
 	}
 	if in["PhoneNum"] == "" {
 		return nil, ErrPhoneNumEmpty
@@ -130,10 +133,12 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if e := checkArea(in["Area"]); e != nil {
 		return nil, e
 	}
-	if (in["TradeOne"] == "") != (in["TradeTwo"] == "") {
+	// Both industry ids are required; TradeTwo must be a child of TradeOne
+	// in GetTradeConfigList's tree.
+	if in["TradeOne"] == "" || in["TradeTwo"] == "" {
 		return nil, ErrTradeEmpty
 	}
-	if strings.Trim(in["TradeOne"]+in["TradeTwo"], "0123456789") != "" {
+	if !validTrade(in["TradeOne"], in["TradeTwo"]) {
 		return nil, ErrTradeIncorrect
 	}
 	if n := in["CustomerName"]; n != "" && (utf8.RuneCountInString(n) < 2 || utf8.RuneCountInString(n) > 200 || strings.Trim(n, "0123456789") == "") {
@@ -164,7 +169,7 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	}
 	account := req.Account.ID
 	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()}
-	rate := req.Rate
+	rate := req.TakeRate()
 	ops := func(rec []byte) []store.Op {
 		return []store.Op{
 			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
@@ -172,7 +177,7 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		}
 	}
-	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: &rate, Ops: ops(nil), Keep: true}); err != nil {
+	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate, Ops: ops(nil), Keep: true}); err != nil {
 		return nil, createOutcomes.Map(err)
 	}
 	hash, err := s.cfg.Passwords.Hash(ctx, in["Password"])
@@ -190,7 +195,23 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err != nil {
 		return nil, createOutcomes.Map(err)
 	}
-	return struct{ Uin string }{uin}, nil
+	return createAccountResponse{Uin: uin, Reason: bindReason(req)}, nil
+}
+
+// createAccountResponse is the SDK's CreateAccountResponseParams: Uin, and
+// Reason, "Binding Results" (models.go): the account is bound to the calling
+// partner account as it is created, so it states that binding.
+type createAccountResponse struct {
+	Uin    string
+	Reason string
+}
+
+// bindReason is Reason in the request's language.
+func bindReason(req *tcapi.Request) string {
+	if chinese(req) {
+		return "账号已创建并绑定到当前合作伙伴账号。"
+	}
+	return "The account was created and bound to the calling partner account."
 }
 
 // createOutcomes are CreateAccount's documented answers to the engine's

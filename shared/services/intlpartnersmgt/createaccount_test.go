@@ -10,32 +10,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 func accountParams(mail, code string) map[string]any {
 	return map[string]any{
 		"AccountType": "personal", "Mail": mail, "Password": "Passw0rd!", "ConfirmPassword": "Passw0rd!",
 		"PhoneNum": "51234567", "CountryCode": "852", "Area": "HK", "VerifyCode": code,
-		"TradeOne": "1", "TradeTwo": "101", "CustomerName": "Acme Ltd", "Extended": "{}",
+		"TradeOne": "kghy_01", "TradeTwo": "kghy_0101", "CustomerName": "Acme Ltd", "Extended": "{}",
 	}
 }
 
 func createAccount(c *tcclient.Client, p map[string]any) (string, error) {
+	out, err := createAccountResponse(c, p)
+	return out.Uin, err
+}
+
+// createAccountResponse is the SDK's CreateAccountResponseParams.
+type accountResponse struct{ Uin, Reason, RequestId string }
+
+func createAccountResponse(c *tcclient.Client, p map[string]any) (accountResponse, error) {
+	var out accountResponse
 	resp, err := c.Call(service, version, "CreateAccount", p)
 	if err != nil {
-		return "", err
+		return out, err
 	}
-	var out struct{ Uin string }
-	if err := json.Unmarshal(resp, &out); err != nil {
-		return "", err
-	}
-	return out.Uin, nil
+	err = json.Unmarshal(resp, &out)
+	return out, err
 }
 
 // fast keeps limits out of the way of flow tests.
@@ -51,12 +57,18 @@ func TestCreateAccountFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := s.LastCode(t, "+85251234567")
-	uin, err := createAccount(c, accountParams("dev@example.com", code))
+	out, err := createAccountResponse(c, accountParams("dev@example.com", code))
 	if err != nil {
 		t.Fatalf("CreateAccount: %v", err)
 	}
+	uin := out.Uin
 	if len(uin) != 12 || strings.Trim(uin, "0123456789") != "" {
 		t.Fatalf("Uin %q is not a 12-digit number", uin)
+	}
+	// The SDK's default language is zh-CN: Reason, the binding result, is
+	// Chinese.
+	if !strings.Contains(out.Reason, "绑定") || out.RequestId == "" {
+		t.Fatalf("Reason %q, RequestId %q", out.Reason, out.RequestId)
 	}
 	if got := sdkCode(t, func() error { _, err := createAccount(c, accountParams("other@example.com", code)); return err }()); got != "FailedOperation.VerificationCodeIllegal" {
 		t.Fatalf("reusing the code: %q", got)
@@ -73,12 +85,14 @@ func TestCreateAccountFlow(t *testing.T) {
 func TestCreateAccountDocumentedErrors(t *testing.T) {
 	s := apitest.Start(t, fast)
 	c := s.Tencent(tcclient.Options{})
-	with := func(k string, v any) map[string]any {
+	with := func(kv ...any) map[string]any {
 		p := accountParams("x@example.com", "123456")
-		if v == nil {
-			delete(p, k)
-		} else {
-			p[k] = v
+		for i := 0; i < len(kv); i += 2 {
+			if k := kv[i].(string); kv[i+1] == nil {
+				delete(p, k)
+			} else {
+				p[k] = kv[i+1]
+			}
 		}
 		return p
 	}
@@ -101,6 +115,7 @@ func TestCreateAccountDocumentedErrors(t *testing.T) {
 		{"no CountryCode", with("CountryCode", nil), "InvalidParameterValue.CountryCodeEmpty"},
 		{"CountryCode letters", with("CountryCode", "hk"), "InvalidParameter.CountryCodeFormatIncorrect"},
 		{"CountryCode unknown", with("CountryCode", "999"), "InvalidParameter.CountryCodeContentIncorrect"},
+		{"CountryCode of no country (800 freephone)", with("CountryCode", "800"), "InvalidParameter.CountryCodeContentIncorrect"},
 		{"CountryCode 86", with("CountryCode", "86"), "InvalidParameterValue.UnSupportArea"},
 		{"no PhoneNum", with("PhoneNum", nil), "InvalidParameterValue.PhoneNumEmpty"},
 		{"bad PhoneNum", with("PhoneNum", "12"), "InvalidParameter.PhoneNumFormatIncorrect"},
@@ -108,13 +123,25 @@ func TestCreateAccountDocumentedErrors(t *testing.T) {
 		{"Area of 3 letters", with("Area", "HKG"), "InvalidParameter.AreaFormatIncorrect"},
 		{"unknown Area", with("Area", "ZZ"), "InvalidParameter.AreaContentIncorrect"},
 		{"TradeTwo without TradeOne", with("TradeOne", nil), "InvalidParameterValue.TradeInfoEmpty"},
+		{"TradeOne without TradeTwo", with("TradeTwo", nil), "InvalidParameterValue.TradeInfoEmpty"},
+		{"empty TradeTwo", with("TradeTwo", ""), "InvalidParameterValue.TradeInfoEmpty"},
+		{"TradeTwo of another industry", with("TradeTwo", "kghy_1601"), "FailedOperation.TradeInfoIncorrect"},
+		{"TradeTwo as TradeOne", with("TradeOne", "kghy_0101"), "FailedOperation.TradeInfoIncorrect"},
+		{"TradeOne as TradeTwo", with("TradeTwo", "kghy_01"), "FailedOperation.TradeInfoIncorrect"},
+		{"unknown TradeOne", with("TradeOne", "kghy_21"), "FailedOperation.TradeInfoIncorrect"},
+		{"unknown TradeTwo", with("TradeTwo", "kghy_0199"), "FailedOperation.TradeInfoIncorrect"},
+		{"industry ids in another case", with("TradeOne", "KGHY_01", "TradeTwo", "KGHY_0101"), "FailedOperation.TradeInfoIncorrect"},
+		{"numeric pair", with("TradeOne", "01", "TradeTwo", "0101"), "FailedOperation.TradeInfoIncorrect"},
+		{"mismatched numeric pair", with("TradeOne", "01", "TradeTwo", "9999"), "FailedOperation.TradeInfoIncorrect"},
 		{"non-numeric trade", with("TradeTwo", "abc"), "FailedOperation.TradeInfoIncorrect"},
+		{"no industry ids", with("TradeOne", nil, "TradeTwo", nil), "InvalidParameterValue.TradeInfoEmpty"},
 		{"one-letter CustomerName", with("CustomerName", "A"), "InvalidParameterValue"},
 		{"VerifyCode of 5 digits", with("VerifyCode", "12345"), "FailedOperation.VerificationCodeIllegal"},
 		{"no code was sent", with("VerifyCode", "123456"), "FailedOperation.VerificationCodeIllegal"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			s.Clock.Advance(time.Second) // refused requests count against the 20 a second too
 			_, err := createAccount(c, tc.params)
 			if got := sdkCode(t, err); got != tc.want {
 				t.Fatalf("code = %q, want %q", got, tc.want)
@@ -193,5 +220,64 @@ func TestCreateAccountConcurrentSameCode(t *testing.T) {
 	wg.Wait()
 	if ok.Load() != 1 {
 		t.Fatalf("%d accounts created with one code, want 1", ok.Load())
+	}
+}
+
+func TestCreateAccountReasonInEnglish(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{Language: "en-US"})
+	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatal(err)
+	}
+	p := accountParams("dev@example.com", s.LastCode(t, "+85251234567"))
+	p["TradeOne"], p["TradeTwo"] = "kghy_16", "kghy_1601" // the pair of the account API's examples
+	out, err := createAccountResponse(c, p)
+	if err != nil {
+		t.Fatalf("CreateAccount: %v", err)
+	}
+	if !strings.Contains(out.Reason, "bound") || out.Uin == "" {
+		t.Fatalf("Reason %q, Uin %q", out.Reason, out.Uin)
+	}
+}
+
+// TestCreateAccountIndustryPairs plays pairs from GetTradeConfigList's tree:
+// a sample of first-level ids with a child (first, last, only) gets past the
+// industry check (to the code check: no code was sent; each costs a password
+// hash, hence the sample), and every first-level id with the first child of
+// the next one is FailedOperation.TradeInfoIncorrect.
+func TestCreateAccountIndustryPairs(t *testing.T) {
+	s := apitest.Start(t, fast, apitest.WithConfig(func(c *config.Config) { c.RateLimit = 1000 }))
+	c := s.Tencent(tcclient.Options{})
+	list := tradeList(t, c)
+	call := func(one, two string) string {
+		p := accountParams("pair@example.com", "123456")
+		p["TradeOne"], p["TradeTwo"] = one, two
+		_, err := createAccount(c, p)
+		return sdkCode(t, err)
+	}
+	valid := 0
+	for i, one := range list {
+		var two []tradeTwoNode
+		switch str(one.Id) {
+		case "kghy_01", "kghy_09":
+			two = one.Children[:1]
+		case "kghy_03", "kghy_19":
+			two = one.Children[len(one.Children)-1:]
+		case "kghy_16", "kghy_20":
+			two = one.Children
+		}
+		for _, c := range two {
+			valid++
+			if got := call(str(one.Id), str(c.Id)); got != "FailedOperation.VerificationCodeIllegal" {
+				t.Errorf("%s/%s: %q, want the code check's VerificationCodeIllegal", str(one.Id), str(c.Id), got)
+			}
+		}
+		next := list[(i+1)%len(list)]
+		if got := call(str(one.Id), str(next.Children[0].Id)); got != "FailedOperation.TradeInfoIncorrect" {
+			t.Errorf("%s/%s: %q, want TradeInfoIncorrect", str(one.Id), str(next.Children[0].Id), got)
+		}
+	}
+	if valid != 6 {
+		t.Fatalf("%d valid pairs played, want 6", valid)
 	}
 }

@@ -1,14 +1,16 @@
 // Package intlpartnersmgt implements the Tencent Cloud International partner
 // API (service intlpartnersmgt, version 2022-09-28) actions that send and
 // consume a registration verification code: SendVerifyCode, and CreateAccount
-// which consumes the code.
+// which consumes the code; with the two read-only lookups their parameters
+// come from: GetCountryCodes (CountryCode, Area) and GetTradeConfigList
+// (TradeOne, TradeTwo).
 package intlpartnersmgt
 
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/apierr"
@@ -60,10 +62,38 @@ type Config struct {
 
 type svc struct {
 	cfg Config
+	// The lookups' answers, built on first use.
+	countries          func() []countryCodeItem
+	tradesEN, tradesZH func() []tradeOneNode
 }
 
 // New returns the service definition for the Tencent front door.
 func New(cfg Config) tcapi.Service {
+	s := newSvc(cfg)
+	return tcapi.Service{
+		Name:    Name,
+		Version: Version,
+		// A body or form that is not a valid parameter set answers the
+		// parameter error these actions document.
+		Overrides: map[*apierr.Error]*apierr.Error{
+			tcapi.ErrDuplicateParameter: ErrInvalidValue,
+			tcapi.ErrInvalidText:        ErrInvalidValue,
+			tcapi.ErrTooManyParams:      ErrInvalidValue,
+			tcapi.ErrMalformedQuery:     ErrInvalidValue,
+		},
+		Actions: []tcapi.Action{
+			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
+			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
+			// Read-only lookups without parameters: the front door limits
+			// their rate and refuses any parameter (UnknownParameter).
+			{Name: "GetCountryCodes", Handle: s.getCountryCodes, RateLimit: 5}, // documented: 5 requests a second
+			{Name: "GetTradeConfigList", Handle: s.getTradeConfigList},
+		},
+	}
+}
+
+// newSvc applies the defaults of cfg.
+func newSvc(cfg Config) *svc {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -77,14 +107,10 @@ func New(cfg Config) tcapi.Service {
 		cfg.Passwords = password.New(password.OWASP(), 0)
 	}
 	s := &svc{cfg: cfg}
-	return tcapi.Service{
-		Name:    Name,
-		Version: Version,
-		Actions: []tcapi.Action{
-			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
-			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
-		},
-	}
+	s.countries = sync.OnceValue(s.countryCodes)
+	s.tradesEN = sync.OnceValue(func() []tradeOneNode { return tradeList(false) })
+	s.tradesZH = sync.OnceValue(func() []tradeOneNode { return tradeList(true) })
+	return s
 }
 
 // BoundColl is the collection counting the accounts bound to each number of
@@ -92,7 +118,8 @@ func New(cfg Config) tcapi.Service {
 func BoundColl(account string) string { return store.Coll(account, "bound") }
 
 // phone validates CountryCode and PhoneNum: both required; the country code
-// like "852" or "+852" and not an unsupported area; the number valid for that
+// like "852" or "+852", of a country or region and not an unsupported area
+// (callingCode, the rule GetCountryCodes lists by); the number valid for that
 // country, in any common spelling.
 func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	cc, okc, err := req.String("CountryCode")
@@ -107,8 +134,8 @@ func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	if err != nil {
 		return contact.Phone{}, ErrInvalidValue
 	}
-	if slices.Contains(s.cfg.UnsupportedCountryCodes, code) {
-		return contact.Phone{}, ErrUnsupportedArea
+	if err := s.callingCode(code); err != nil {
+		return contact.Phone{}, err
 	}
 	p, err := contact.ParsePhone(strconv.Itoa(code), num)
 	if err != nil {
@@ -128,7 +155,7 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "register", Account: account,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
 		Digits:  6,

@@ -93,7 +93,7 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true},
+			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true, Unavailable: ErrSendSms},
 			{Name: "VerifySmsCode", Params: append(params[:len(params):len(params)], "Code"), Handle: s.verifySmsCode, SelfLimited: true},
 		},
 	}
@@ -198,7 +198,7 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 		Channel: delivery.SMS, To: t.phone.E164(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: t.purpose, Account: req.Account.ID,
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope: t.scope(req.Account.ID), Digits: s.cfg.CodeLength, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
@@ -253,7 +253,7 @@ func (s *svc) verifySmsCode(ctx context.Context, req *tcapi.Request) (any, error
 			ops = []store.Op{{Kind: store.Put, Coll: ChannelColl(req.Account.ID), Key: t.instance, Value: rec}}
 		}
 	}
-	rate := req.Rate
+	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: t.scope(req.Account.ID), Code: code, Rate: &rate, Ops: ops})
 	return nil, verifyOutcomes.Map(err)
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/redistest"
 	"github.com/verifyfn/verifyfn/shared/store"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/verifyfn/verifyfn/shared/internal/redistest"
+	"github.com/verifyfn/verifyfn/internal/redistest"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/redisstore"
 	"github.com/verifyfn/verifyfn/shared/store/storetest"

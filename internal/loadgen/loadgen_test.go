@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
+	"github.com/verifyfn/verifyfn/internal/loadgen"
 	"github.com/verifyfn/verifyfn/shared/config"
-	"github.com/verifyfn/verifyfn/shared/loadgen"
 )
 
 func TestHistogramQuantiles(t *testing.T) {

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/loadgen"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/delivery"
-	"github.com/verifyfn/verifyfn/shared/loadgen"
 )
 
 type syncBuffer struct {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/verifyfn/verifyfn/shared/apitest"
+	"github.com/verifyfn/verifyfn/internal/apitest"
 )
 
 // Services and versions.

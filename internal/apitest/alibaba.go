@@ -11,8 +11,8 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 
+	"github.com/verifyfn/verifyfn/internal/acsclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
-	"github.com/verifyfn/verifyfn/shared/acsclient"
 )
 
 // Alibaba returns an official darabonba client signed with the development

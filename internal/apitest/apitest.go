@@ -16,13 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/tcclient"
+	"github.com/verifyfn/verifyfn/internal/testclock"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
-	"github.com/verifyfn/verifyfn/shared/internal/testclock"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
-	"github.com/verifyfn/verifyfn/shared/tcclient"
 )
 
 // Server is a running verifyfn for one test.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsauth"
-	"github.com/verifyfn/verifyfn/shared/apitest"
 )
 
 const (

@@ -4,7 +4,7 @@
 // per server and store (the full stack on each store, and the bare-envelope
 // ceiling).
 //
-//	go run ./cmd/benchchart -in docs/benchmarks.csv[,more.csv] -out docs/benchmarks.png
+//	go run ./internal/benchchart -in docs/benchmarks.csv[,more.csv] -out docs/benchmarks.png
 package main
 
 import (
