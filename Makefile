@@ -2,11 +2,12 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint unit redis-server contract bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
-## test: formatting, vet, every test under the race detector, the Pact contracts, and the
-## deployment package check; every fuzz target briefly (fuzz-ci)
-test: lint unit fuzz-ci contract package-check
+## test: formatting, vet, every test under the race detector, the Pact contracts, the
+## deployment package check, the official Node SDKs as clients (node-test); every fuzz target
+## briefly (fuzz-ci)
+test: lint unit fuzz-ci contract package-check node-test
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -39,6 +40,24 @@ $(PACT_LIB_DIR)/libpact_ffi.so:
 	@rm -rf $(CURDIR)/.tools/npm && mkdir -p $(CURDIR)/.tools/npm $(PACT_LIB_DIR)
 	cd $(CURDIR)/.tools/npm && npm pack --silent $(PACT_CORE) >/dev/null && tar xzf pact-foundation-pact-core-*.tgz
 	cp $(CURDIR)/.tools/npm/package/prebuilds/linux-x64/libpact_ffi.so $@.tmp && mv $@.tmp $@
+
+## node-test: the official Node SDKs (tencentcloud-sdk-nodejs, tencentcloud-sdk-nodejs-intl-en,
+## @alicloud/cams20200606) call the real verifyfn binary, built into a temporary directory and
+## started by test/node/verifyfn.mjs; `npm ci` from the committed lock file when node_modules is
+## missing or older than package.json / package-lock.json
+NODE_TEST_DIR := test/node
+NODE_MODULES_STAMP := $(NODE_TEST_DIR)/node_modules/.package-lock.json
+
+node-test: $(NODE_MODULES_STAMP)
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "$(GO) build -o $$tmp/verifyfn ./cmd/verifyfn"; \
+	$(GO) build -o "$$tmp/verifyfn" ./cmd/verifyfn; \
+	echo "cd $(NODE_TEST_DIR) && node --test"; \
+	cd $(NODE_TEST_DIR) && VERIFYFN_BIN="$$tmp/verifyfn" node --test *.test.mjs
+
+$(NODE_MODULES_STAMP): $(NODE_TEST_DIR)/package.json $(NODE_TEST_DIR)/package-lock.json
+	cd $(NODE_TEST_DIR) && npm ci --no-audit --no-fund
+	@touch $@
 
 ## bench: the benchmarks named in the issues (signature, phone parsing, full request vs ceiling)
 bench:
