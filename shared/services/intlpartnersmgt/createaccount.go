@@ -168,8 +168,12 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
 	account := req.Account.ID
-	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()}
+	acct := createdAccount{
+		Uin: uin, AccountType: in["AccountType"], Mail: mail.Address(), Phone: phone.E164(), Area: strings.ToUpper(in["Area"]),
+		TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
+	}
 	rate := req.TakeRate()
+	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()}
 	ops := func(rec []byte) []store.Op {
 		return []store.Op{
 			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
@@ -180,14 +184,10 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate, Ops: ops(nil), Keep: true}); err != nil {
 		return nil, createOutcomes.Map(err)
 	}
-	hash, err := s.cfg.Passwords.Hash(ctx, in["Password"])
-	if err != nil {
+	if acct.PasswordHash, err = s.cfg.Passwords.Hash(ctx, in["Password"]); err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err) // the request ended while waiting: nothing was written
 	}
-	rec, err := json.Marshal(createdAccount{
-		Uin: uin, AccountType: in["AccountType"], Mail: mail.Address(), Phone: phone.E164(), Area: strings.ToUpper(in["Area"]),
-		PasswordHash: hash, TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
-	})
+	rec, err := json.Marshal(acct)
 	if err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
