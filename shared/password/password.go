@@ -45,15 +45,21 @@ type Hasher struct {
 	key    func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte // argon2.IDKey
 }
 
+// MaxDefaultConcurrency caps the default number of concurrent hashes, so the
+// memory they take (19 MiB each with OWASP's parameters) stays bounded on a
+// large host: 4 hashes keep up with far more account creations than the
+// documented 20 requests a second.
+const MaxDefaultConcurrency = 4
+
 // New returns a hasher with the given parameters (the zero Params: OWASP's)
 // that runs at most concurrency hashes at once (0 or less: one per core the
-// Go scheduler uses, runtime.GOMAXPROCS(0)).
+// Go scheduler uses, runtime.GOMAXPROCS(0), at most MaxDefaultConcurrency).
 func New(p Params, concurrency int) *Hasher {
 	if p == (Params{}) {
 		p = OWASP()
 	}
 	if concurrency <= 0 {
-		concurrency = runtime.GOMAXPROCS(0)
+		concurrency = min(runtime.GOMAXPROCS(0), MaxDefaultConcurrency)
 	}
 	return &Hasher{params: p, slots: make(chan struct{}, concurrency), key: argon2.IDKey}
 }
