@@ -165,12 +165,12 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	}
 	rate := req.Rate
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
-		Scope: otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()},
+		Scope: otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.Key()},
 		Code:  code,
 		Rate:  &rate,
 		Ops: []store.Op{
-			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
-			{Kind: store.Insert, Coll: mailColl(account), Key: strings.ToLower(mail.Address()), Value: []byte(uin)},
+			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.Key(), Max: s.cfg.MaxAccountsPerPhone},
+			{Kind: store.Insert, Coll: mailColl(account), Key: mail.Key(), Value: []byte(uin)},
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		},
 	})
