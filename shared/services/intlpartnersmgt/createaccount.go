@@ -173,11 +173,11 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 		TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
 	}
 	rate := req.TakeRate()
-	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()}
+	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.Key()}
 	ops := func(rec []byte) []store.Op {
 		return []store.Op{
-			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
-			{Kind: store.Insert, Coll: mailColl(account), Key: strings.ToLower(mail.Address()), Value: []byte(uin)},
+			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.Key(), Max: s.cfg.MaxAccountsPerPhone},
+			{Kind: store.Insert, Coll: mailColl(account), Key: mail.Key(), Value: []byte(uin)},
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		}
 	}
