@@ -25,6 +25,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
 	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
@@ -42,6 +43,11 @@ type Options struct {
 	// Public is true when the app is reachable beyond loopback whatever
 	// cfg.Addr says (a cloud platform behind its gateway).
 	Public bool
+	// Passwords hashes account passwords (default: OWASP's argon2id
+	// parameters, GOMAXPROCS hashes at a time). Only tests set it, to a
+	// hasher with password.TestOnly parameters where the strength of the
+	// hash is not under test; no configuration setting weakens it.
+	Passwords *password.Hasher
 	// Front builds the front door and its services from the parts New
 	// assembled (required): a function's own (fn/<function>.Front) or every
 	// service (all.Front).

@@ -16,6 +16,7 @@ import (
 func Service(p app.Parts) tcapi.Service {
 	return intlpartnersmgt.New(intlpartnersmgt.Config{
 		Engine: p.Engine, Sender: p.Sender, Now: p.Options.Now, UnsupportedCountryCodes: p.Config.UnsupportedAreas,
+		Passwords: p.Options.Passwords,
 	})
 }
 
