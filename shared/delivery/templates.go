@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -187,13 +188,14 @@ func localeCandidates(tag string) []string {
 	return out
 }
 
-var localeRE = regexp.MustCompile(`^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?$`)
+// localeRE is compiled when a templates file is first read, not at start.
+var localeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z]{2,3}(_[A-Za-z0-9]{2,8})?$`) })
 
 // canonicalLocale turns "zh-cn", "ZH_CN", "pt-BR" into "zh_CN", "pt_BR" and
 // "EN" into "en"; ok is false when tag is not of that shape.
 func canonicalLocale(tag string) (string, bool) {
 	t := strings.ReplaceAll(strings.TrimSpace(tag), "-", "_")
-	if !localeRE.MatchString(t) {
+	if !localeRE().MatchString(t) {
 		return "", false
 	}
 	lang, region, found := strings.Cut(t, "_")

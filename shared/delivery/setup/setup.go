@@ -38,6 +38,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -223,7 +224,9 @@ func (p *parser) fail(n *yaml.Node, format string, args ...any) {
 
 func (p *parser) err() error { return errors.Join(p.errs...) }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+// The patterns are compiled when a delivery file is first read, not at
+// start (a function without one never needs them).
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // parse reads the YAML and builds the router. It returns what it opened, to
 // be closed on error too.
@@ -271,7 +274,7 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 	for i := 0; i+1 < len(provNode.Content); i += 2 {
 		k, v := provNode.Content[i], provNode.Content[i+1]
 		name := k.Value
-		if !nameRE.MatchString(name) {
+		if !nameRE().MatchString(name) {
 			p.fail(k, "providers: %q is not a provider name (letters, digits, _ . -)", short(name))
 			continue
 		}
@@ -470,7 +473,7 @@ func (p *parser) decode(where string, n *yaml.Node, out any) bool {
 	return ok
 }
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // ref resolves "env:NAME" and "file:PATH"; other strings are returned as
 // they are. Errors name the variable or the file, never a value.
@@ -478,7 +481,7 @@ func (p *parser) ref(s string) (val string, isRef bool, err error) {
 	switch {
 	case strings.HasPrefix(s, "env:"):
 		name := strings.TrimPrefix(s, "env:")
-		if !envNameRE.MatchString(name) {
+		if !envNameRE().MatchString(name) {
 			return "", true, fmt.Errorf("%q is not an environment variable name", short(name))
 		}
 		v, ok := p.opt.LookupEnv(name)
@@ -511,12 +514,12 @@ func value(n *yaml.Node, key string) *yaml.Node {
 	return n
 }
 
-var backquoted = regexp.MustCompile("`[^`]*`")
+var backquoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`[^`]*`") })
 
 // quiet removes the values a YAML error quotes (they could be secrets in
 // the wrong place).
 func quiet(err error) string {
-	return backquoted.ReplaceAllString(err.Error(), "a value")
+	return backquoted().ReplaceAllString(err.Error(), "a value")
 }
 
 func short(s string) string {
