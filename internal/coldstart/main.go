@@ -11,6 +11,7 @@
 //	go run ./internal/coldstart -n 20                  # build both (as make build does), measure
 //	go run ./internal/coldstart -n 20 -tags lambda.norpc,verifyfn_providers,provider_webhook
 //	go run ./internal/coldstart -bin dist/sendverify/scf/main
+//	go run ./internal/coldstart -compare /tmp/old/sendverify   # and an earlier build, in the same run
 //	taskset -c 1 go run ./internal/coldstart ...       # pin the measured processes to one core
 //
 // It also runs the binary once with GODEBUG=inittrace=1 and reports when
@@ -27,6 +28,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +40,11 @@ import (
 	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/app/fn/sendverify"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/delivery/setup"
+	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
 )
 
@@ -46,14 +53,23 @@ func main() {
 	fn := flag.String("fn", "sendverify", "the function to build (functions/<fn>); it must serve SendVerifyCode")
 	bin := flag.String("bin", "", "measure this binary instead of building functions/<fn>")
 	tags := flag.String("tags", "lambda.norpc", "build tags (make build's; add verifyfn_providers,provider_<name> for PROVIDERS=<name>)")
+	compare := flag.String("compare", "", "also measure this binary (an earlier build of the same function), alternating with the others")
+	phasesOnly := flag.Bool("phases", false, "only time main's steps in this process (run it in a fresh process: the first calls are what is measured)")
 	flag.Parse()
-	if err := run(*n, *fn, *bin, *tags); err != nil {
+	if *phasesOnly {
+		if err := phases(); err != nil {
+			fmt.Fprintln(os.Stderr, "coldstart:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*n, *fn, *bin, *tags, *compare); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, fn, bin, tags string) error {
+func run(n int, fn, bin, tags, compare string) error {
 	dir, err := os.MkdirTemp("", "coldstart")
 	if err != nil {
 		return err
@@ -69,49 +85,122 @@ func run(n int, fn, bin, tags string) error {
 	if err := build(hello, "./internal/coldstart/hello", ""); err != nil {
 		return err
 	}
+	type subject struct {
+		name, path string
+		verifyfn   bool
+		runs       []sample
+	}
+	subjects := []*subject{{name: "function", path: bin, verifyfn: true}, {name: "hello", path: hello}}
+	if compare != "" {
+		subjects = append(subjects, &subject{name: "compare", path: compare, verifyfn: true})
+	}
 	fmt.Printf("load average at start: %s\n", loadavg())
-	for _, b := range []string{bin, hello} {
-		st, err := os.Stat(b)
+	for _, s := range subjects {
+		st, err := os.Stat(s.path)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%-8s %s, %.2f MiB\n", label(b, hello), b, float64(st.Size())/(1<<20))
+		fmt.Printf("%-8s %s, %.2f MiB\n", s.name, s.path, float64(st.Size())/(1<<20))
+		// one warm-up start each (page cache), not counted
+		if _, err := start(s.path, dir, s.verifyfn); err != nil {
+			return err
+		}
 	}
-	// one warm-up start each (page cache), not counted
-	if _, err := start(bin, dir, true); err != nil {
-		return err
-	}
-	if _, err := start(hello, dir, false); err != nil {
-		return err
-	}
-	var fnRuns, helloRuns []sample
 	for range n {
-		s, err := start(bin, dir, true)
-		if err != nil {
-			return err
+		for _, s := range subjects {
+			r, err := start(s.path, dir, s.verifyfn)
+			if err != nil {
+				return err
+			}
+			s.runs = append(s.runs, r)
 		}
-		fnRuns = append(fnRuns, s)
-		h, err := start(hello, dir, false)
-		if err != nil {
-			return err
-		}
-		helloRuns = append(helloRuns, h)
 	}
 	fmt.Printf("load average at end:   %s\n\n", loadavg())
-	fmt.Printf("%d starts each, process start to:        median     min     p90     max\n", n)
-	report("function: first byte of the answer", fnRuns, func(s sample) time.Duration { return s.firstByte })
-	report("function: whole answer", fnRuns, func(s sample) time.Duration { return s.answer })
-	report("function: the 'listening' log line", fnRuns, func(s sample) time.Duration { return s.listening })
-	report("hello:    first byte of the answer", helloRuns, func(s sample) time.Duration { return s.firstByte })
+	fmt.Printf("%d starts each, alternating; process start to:   median     min     p90     max\n", n)
+	for _, s := range subjects {
+		report(s.name+": first byte of the answer", s.runs, func(s sample) time.Duration { return s.firstByte })
+		if s.verifyfn {
+			report(s.name+": whole answer", s.runs, func(s sample) time.Duration { return s.answer })
+			report(s.name+": the 'listening' log line", s.runs, func(s sample) time.Duration { return s.listening })
+		}
+	}
 	fmt.Println()
-	return inittrace(bin, dir)
+	if err := inittrace(bin, dir); err != nil {
+		return err
+	}
+	fmt.Println()
+	cmd := exec.Command(os.Args[0], "-phases") // a fresh process of this tool
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	return cmd.Run()
 }
 
-func label(b, hello string) string {
-	if b == hello {
-		return "hello"
+// phases times, in this process, the steps sendverify's main takes after
+// package initialisation, each the first time it runs, and the first and
+// second request through the handler (no network): configuration, the
+// store, delivery (the outbox file, the templates), the whole assembly
+// (accounts, store, engine, delivery, front door), the listener.
+func phases() error {
+	dir, err := os.MkdirTemp("", "coldstart-phases")
+	if err != nil {
+		return err
 	}
-	return "function"
+	defer os.RemoveAll(dir)
+	env := map[string]string{"VERIFYFN_ADDR": "127.0.0.1:0", "VERIFYFN_STORE": "memory",
+		"VERIFYFN_CODE_KEY": "coldstart-code-key-0123456789abcdef", "VERIFYFN_OUTBOX": filepath.Join(dir, "outbox.jsonl")}
+	var steps []string
+	t := time.Now()
+	lap := func(name string) {
+		steps = append(steps, fmt.Sprintf("  %-58s %7.3f ms", name, float64(time.Since(t).Microseconds())/1000))
+		t = time.Now()
+	}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return err
+	}
+	lap("configuration (config.FromEnv)")
+	st, err := storeopen.Open(cfg.Store)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	lap("the store (storeopen.Open: memory)")
+	sender, closer, err := setup.New(cfg, setup.Options{})
+	if err != nil {
+		return err
+	}
+	_ = sender
+	closer.Close()
+	lap("delivery (setup.New: the outbox, no providers)")
+	a, err := sendverify.New(cfg, app.Options{Logger: app.NewLogger(io.Discard, cfg.LogLevel)})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	lap("the whole assembly (sendverify.New, the steps above again)")
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	lap("listening (net.Listen)")
+	for _, name := range []string{"the first SendVerifyCode through the handler", "the second"} {
+		raw := sendVerifyCode(addr)
+		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			return err
+		}
+		t = time.Now()
+		rec := httptest.NewRecorder()
+		a.Handler.ServeHTTP(rec, req)
+		lap(name)
+		if rec.Code != 200 || strings.Contains(rec.Body.String(), `"Error"`) {
+			return fmt.Errorf("%s: %d %s", name, rec.Code, rec.Body)
+		}
+	}
+	fmt.Println("main's steps after package initialisation, in a fresh process (each the first time):")
+	fmt.Println(strings.Join(steps, "\n"))
+	return nil
 }
 
 func build(out, pkg, tags string) error {
@@ -240,7 +329,7 @@ func report(name string, runs []sample, f func(sample) time.Duration) {
 	}
 	slices.Sort(d)
 	ms := func(x time.Duration) string { return fmt.Sprintf("%7.2f", float64(x.Microseconds())/1000) }
-	fmt.Printf("  %-38s %s ms %s %s %s\n", name, ms(d[len(d)/2]), ms(d[0]), ms(d[len(d)*9/10]), ms(d[len(d)-1]))
+	fmt.Printf("  %-45s %s ms %s %s %s\n", name, ms(d[len(d)/2]), ms(d[0]), ms(d[len(d)*9/10]), ms(d[len(d)-1]))
 }
 
 var initLine = regexp.MustCompile(`^init (\S+) @([0-9.]+) ms, ([0-9.]+) ms clock, (\d+) bytes, (\d+) allocs`)
