@@ -164,6 +164,10 @@ $(SLS):
 	cd .tools/serverless && npm install --no-save --no-audit --no-fund --prefix . serverless@$(SLS_VERSION)
 
 ## coldstart: process start to first response per platform (Lambda via a fake Runtime API, SCF via
-## net/rpc, HTTP), median of 20, and binary sizes
+## net/rpc, HTTP), median of 20, and binary sizes; then sendverify measured from outside
+## (internal/coldstart: exec in HTTP mode to the first answer of a signed SendVerifyCode, 20 starts,
+## alternating with a hello-world net/http binary; COLDSTART_FLAGS="-compare OLD_BINARY" adds one)
+COLDSTART_FLAGS ?=
 coldstart:
 	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x -count=1 ./shared/runtime/
+	$(GO) run ./internal/coldstart -n 20 -tags $(BUILD_TAGS) $(COLDSTART_FLAGS)
