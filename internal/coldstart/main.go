@@ -119,6 +119,7 @@ func run(n int, fn, bin, tags, compare string) error {
 	fmt.Printf("%d starts each, alternating; process start to:   median     min     p90     max\n", n)
 	for _, s := range subjects {
 		report(s.name+": first byte of the answer", s.runs, func(s sample) time.Duration { return s.firstByte })
+		report(s.name+": CPU time (user+system) until then", s.runs, func(s sample) time.Duration { return s.cpu })
 		if s.verifyfn {
 			report(s.name+": whole answer", s.runs, func(s sample) time.Duration { return s.answer })
 			report(s.name+": the 'listening' log line", s.runs, func(s sample) time.Duration { return s.listening })
@@ -218,6 +219,7 @@ func build(out, pkg, tags string) error {
 
 type sample struct {
 	firstByte, answer, listening time.Duration
+	cpu                          time.Duration // user + system, start to the answer (then killed)
 }
 
 // start execs bin on a free port, sends the request as soon as the port
@@ -241,7 +243,12 @@ func start(bin, dir string, verifyfn bool) (sample, error) {
 	if err := cmd.Start(); err != nil {
 		return sample{}, err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
 	var conn net.Conn
 	for {
 		conn, err = net.Dial("tcp", addr)
@@ -261,8 +268,7 @@ func start(bin, dir string, verifyfn bool) (sample, error) {
 	if _, err := r.Peek(1); err != nil {
 		return sample{}, fmt.Errorf("%s: no answer: %v; stderr: %s", bin, err, stderr.Bytes())
 	}
-	var s sample
-	s.firstByte = time.Since(t0)
+	s := sample{firstByte: time.Since(t0)}
 	resp, err := http.ReadResponse(r, nil)
 	if err != nil {
 		return sample{}, err
@@ -272,6 +278,9 @@ func start(bin, dir string, verifyfn bool) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if verifyfn {
 		var env struct {
 			Response struct{ Error *struct{ Code string } }
@@ -279,8 +288,6 @@ func start(bin, dir string, verifyfn bool) (sample, error) {
 		if resp.StatusCode != 200 || json.Unmarshal(body, &env) != nil || env.Response.Error != nil {
 			return sample{}, fmt.Errorf("%s answered %d %s; stderr: %s", bin, resp.StatusCode, body, stderr.Bytes())
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
 		s.listening = listenedAt(stderr.Bytes(), t0)
 	}
 	return s, nil
