@@ -537,3 +537,82 @@ func (s *Store) String() string {
 	}
 	return "redis"
 }
+
+// prefixes are the key prefixes of the store model's state.
+var prefixes = []string{PrefixEphemeral, PrefixRecords, PrefixOrder, PrefixSequence}
+
+// Reset forgets the state of account (every key of the store model with its
+// hash tag), or every key of the store model when account is empty: it scans
+// each primary (every master of a cluster) for the keys and unlinks them. It
+// is not atomic: an operation running alongside may leave a key behind.
+// Keys outside the store model (other prefixes than vf:e:, vf:r:, vf:o:,
+// vf:q:) are left alone.
+func (s *Store) Reset(ctx context.Context, account string) error {
+	var patterns []string
+	for _, p := range prefixes {
+		if account == "" {
+			patterns = append(patterns, p+"*")
+		} else {
+			patterns = append(patterns, p+globEscape(store.TagPrefix(account))+"*")
+		}
+	}
+	reset := func(ctx context.Context, c redis.Cmdable) error {
+		for _, pattern := range patterns {
+			iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+			var batch []string
+			flush := func() error {
+				if len(batch) == 0 {
+					return nil
+				}
+				// One key per command: a cluster node refuses a multi-key
+				// command across slots.
+				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for _, k := range batch {
+						p.Unlink(ctx, k)
+					}
+					return nil
+				})
+				batch = batch[:0]
+				return err
+			}
+			for iter.Next(ctx) {
+				if batch = append(batch, iter.Val()); len(batch) == 500 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if err := iter.Err(); err != nil {
+				return err
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	switch c := s.c.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return reset(ctx, node) })
+	default:
+		err = reset(ctx, c)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// globEscape quotes the glob metacharacters of s for a SCAN MATCH pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
