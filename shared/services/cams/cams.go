@@ -135,8 +135,12 @@ func New(cfg Config) acsapi.Service {
 		Product: Product,
 		Version: Version,
 		Actions: []acsapi.Action{
-			{Name: GetChatappVerifyCode, Handle: s.getChatappVerifyCode, SelfLimited: true},
-			{Name: ChatappVerifyAndRegister, Handle: s.chatappVerifyAndRegister, SelfLimited: true},
+			{Name: GetChatappVerifyCode, Handle: s.getChatappVerifyCode, SelfLimited: true,
+				Documented: []*apierr.Error{ErrUnsubscribed, ErrPermissionDeny, ErrLimitControl, ErrResourceOwner, ErrAlreadyRegistered, ErrDelivery},
+				Delivers:   true, Destination: destination},
+			{Name: ChatappVerifyAndRegister, Handle: s.chatappVerifyAndRegister, SelfLimited: true,
+				Documented:  []*apierr.Error{ErrUnsubscribed, ErrPermissionDeny, ErrLimitControl, ErrResourceOwner, ErrCodeMismatch, ErrCodeExpired, ErrCodeExceeded, ErrAlreadyRegistered},
+				Destination: destination},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			acsapi.ErrPermissionDenied: ErrPermissionDeny,
@@ -175,6 +179,19 @@ func parsePhone(raw string, mobile bool) (contact.Phone, error) {
 		return p, acsapi.InvalidParameter("PhoneNumber")
 	}
 	return p, nil
+}
+
+// destination is the normalised PhoneNumber of a request, "" when invalid.
+func destination(req *acsapi.Request) string {
+	raw, err := req.RequiredString("PhoneNumber")
+	if err != nil {
+		return ""
+	}
+	p, err := parsePhone(raw, false)
+	if err != nil {
+		return ""
+	}
+	return p.E164()
 }
 
 // space checks that CustSpaceId belongs to the caller's account.

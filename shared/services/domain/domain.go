@@ -93,10 +93,14 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode},
-			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail},
-			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList},
-			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete},
+			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrSendLimited, ErrSendVerifyCode}, Delivers: true, Destination: destination},
+			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrVerifyCode, ErrCheckVerifyCode, ErrVerified, ErrAddPhoneEmail}, Destination: destination},
+			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrDescribeList}},
+			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrDelete}, Destination: destination},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			tcapi.ErrUnsupportedProtocol: ErrMethodNotMatch,
@@ -158,6 +162,15 @@ func parseContact(req *tcapi.Request) (target, error) {
 	}
 	t.contact, t.masked = e.Address(), e.LogValue()
 	return t, nil
+}
+
+// destination is the normalised contact of a request, "" when invalid.
+func destination(req *tcapi.Request) string {
+	t, err := parseContact(req)
+	if err != nil {
+		return ""
+	}
+	return t.contact
 }
 
 func (t target) scope(account string) otp.Scope {

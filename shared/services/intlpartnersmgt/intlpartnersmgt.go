@@ -77,8 +77,11 @@ func New(cfg Config) tcapi.Service {
 			tcapi.ErrMalformedQuery:     ErrInvalidValue,
 		},
 		Actions: []tcapi.Action{
-			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
-			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
+			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true,
+				Documented: []*apierr.Error{ErrInvalidValue, ErrUnsupportedArea, ErrSendLimit60, ErrSendLimit, ErrPhoneBindUpper, ErrDeliveryFailed},
+				Delivers:   true, Destination: s.destination},
+			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true,
+				Documented: createAccountErrors, Destination: s.destination},
 			// Read-only lookups without parameters: the front door limits
 			// their rate and refuses any parameter (UnknownParameter).
 			{Name: "GetCountryCodes", Handle: s.getCountryCodes, RateLimit: 5}, // documented: 5 requests a second
@@ -134,6 +137,16 @@ func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 		return contact.Phone{}, ErrInvalidValue
 	}
 	return p, nil
+}
+
+// destination is the normalised number of a request (CountryCode and
+// PhoneNum), "" when invalid.
+func (s *svc) destination(req *tcapi.Request) string {
+	p, err := s.phone(req)
+	if err != nil {
+		return ""
+	}
+	return p.E164()
 }
 
 func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, error) {
