@@ -96,7 +96,7 @@ run:
 
 ## build: per function in functions/, dist/<fn>/<fn>-lambda-{arm64,amd64}.zip (bootstrap, for
 ## provided.al2023) and dist/<fn>/<fn>-scf-amd64.zip (main + scf_bootstrap, for the SCF Go1 runtime
-## and SCF web functions), plus dist/tencent/<fn> for deploy/tencent. ACCOUNTS=file adds the file
+## and SCF web functions), plus dist/tencent/<fn>/<fn> (one directory per function) for deploy/tencent. ACCOUNTS=file adds the file
 ## to every zip as accounts.yaml (then set VERIFYFN_ACCOUNTS=/var/task/accounts.yaml on Lambda,
 ## /var/user/accounts.yaml on SCF).
 FUNCTIONS := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
@@ -124,7 +124,7 @@ build-scf: $(MKZIP)
 	  echo "build $$fn scf amd64"; mkdir -p $(DIST)/$$fn/scf; \
 	  GOARCH=amd64 $(GOBUILD) -o $(DIST)/$$fn/scf/main ./functions/$$fn; \
 	  $(MKZIP) $(DIST)/$$fn/$$fn-scf-amd64.zip main=$(DIST)/$$fn/scf/main scf_bootstrap=deploy/tencent/scf_bootstrap $(ZIP_EXTRA); \
-	  cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn; \
+	  rm -rf $(DIST)/tencent/$$fn && mkdir -p $(DIST)/tencent/$$fn && cp $(DIST)/$$fn/scf/main $(DIST)/tencent/$$fn/$$fn; \
 	done
 
 $(MKZIP): deploy/mkzip/main.go
@@ -132,7 +132,8 @@ $(MKZIP): deploy/mkzip/main.go
 	$(GO) build -o $@ ./deploy/mkzip
 
 ## package-check: serverless package (Serverless Framework v3, installed into .tools/serverless)
-## offline with dummy credentials, then check the CloudFormation it generates
+## offline with dummy credentials for the arm64 Lambda zips, then check the CloudFormation it
+## generates; build the SCF packages and check their layout and deploy/tencent/serverless.yml
 SLS_VERSION := 3.40.0
 SLS := .tools/serverless/node_modules/.bin/serverless
 SLS_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=AKIAOFFLINEPACKAGING AWS_SECRET_ACCESS_KEY=offline-packaging-only \
@@ -144,7 +145,9 @@ package-check: $(SLS)
 	@$(MAKE) --no-print-directory build-lambda LAMBDA_ARCHS=arm64
 	rm -rf .serverless
 	$(SLS_ENV) $(SLS) package --stage ci --region us-east-1
-	VERIFYFN_CFN_TEMPLATE=$(CURDIR)/.serverless/cloudformation-template-update-stack.json $(GO) test -count=1 -run 'TestCloudFormation|TestTencentSCF' ./deploy/
+	@$(MAKE) --no-print-directory build-scf
+	VERIFYFN_CFN_TEMPLATE=$(CURDIR)/.serverless/cloudformation-template-update-stack.json VERIFYFN_SCF_DIST=$(CURDIR)/$(DIST) \
+	  $(GO) test -count=1 -run 'TestCloudFormation|TestTencentSCF' ./deploy/
 
 $(SLS):
 	mkdir -p .tools/serverless

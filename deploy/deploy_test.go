@@ -5,6 +5,7 @@
 package deploy_test
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -47,11 +48,12 @@ func TestTencentSCF(t *testing.T) {
 			Src       struct{ Src string }
 			Runtime   string
 			Functions map[string]struct {
-				Name, Handler string
+				Name, Src, Handler string
 			}
 			Triggers []struct {
 				Type       string
 				Parameters struct {
+					Name string
 					Apis []struct {
 						Path, Method string
 						Function     struct {
@@ -76,12 +78,18 @@ func TestTencentSCF(t *testing.T) {
 		if fn.Name != key || fn.Handler != key {
 			t.Errorf("function %s: name %q, handler %q; want both %q (the binary make build writes)", key, fn.Name, fn.Handler, key)
 		}
+		// Each function is packaged from its own directory, which holds
+		// its binary only (make build-scf writes dist/tencent/<fn>/<fn>).
+		if fn.Src != "./"+key {
+			t.Errorf("function %s: src %q, want ./%s (its own package)", key, fn.Src, key)
+		}
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Fatalf("functions %v, want one per functions/ directory %v", got, want)
 	}
-	routes := map[string]string{} // "POST /sendverify" -> function
+	routes := map[string]string{} // "POST /sendverify" -> function, on the shared service
+	rootRoutes := map[string]string{}
 	for _, tr := range doc.Inputs.Triggers {
 		if tr.Type != "apigw" {
 			t.Errorf("trigger type %q", tr.Type)
@@ -91,10 +99,61 @@ func TestTencentSCF(t *testing.T) {
 			if !api.Function.IsIntegratedResponse {
 				t.Errorf("%s %s: isIntegratedResponse must be true (the function returns an HTTP response)", api.Method, api.Path)
 			}
-			routes[api.Method+" "+api.Path] = api.Function.Name
+			switch tr.Parameters.Name {
+			case "verifyfn":
+				routes[api.Method+" "+api.Path] = api.Function.Name
+			case "verifyfn-cams":
+				rootRoutes[api.Method+" "+api.Path] = api.Function.Name
+			default:
+				t.Errorf("API Gateway service %q", tr.Parameters.Name)
+			}
 		}
 	}
 	checkRoutes(t, routes, want)
+	// The official Alibaba client signs the path "/": chatappcode needs a
+	// service of its own that routes / to it.
+	if len(rootRoutes) != len(methods) || rootRoutes["POST /"] != "chatappcode" || rootRoutes["GET /"] != "chatappcode" {
+		t.Errorf("verifyfn-cams routes %v, want GET and POST / to chatappcode", rootRoutes)
+	}
+}
+
+// TestTencentSCFPackages checks what make build-scf wrote, when it has run
+// (make package-check runs it and sets VERIFYFN_SCF_DIST): each function's
+// directory holds its own binary and nothing else, and each SCF zip holds
+// that binary as main and scf_bootstrap.
+func TestTencentSCFPackages(t *testing.T) {
+	dist := os.Getenv("VERIFYFN_SCF_DIST")
+	if dist == "" {
+		t.Skip("VERIFYFN_SCF_DIST is not set (make package-check sets it)")
+	}
+	for _, fn := range functionDirs(t) {
+		entries, err := os.ReadDir(filepath.Join(dist, "tencent", fn))
+		if err != nil {
+			t.Errorf("%s: %v", fn, err)
+			continue
+		}
+		if len(entries) != 1 || entries[0].Name() != fn || entries[0].IsDir() {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Errorf("dist/tencent/%s holds %v, want only its binary %s", fn, names, fn)
+		}
+		z, err := zip.OpenReader(filepath.Join(dist, fn, fn+"-scf-amd64.zip"))
+		if err != nil {
+			t.Errorf("%s: %v", fn, err)
+			continue
+		}
+		var names []string
+		for _, f := range z.File {
+			names = append(names, f.Name)
+		}
+		z.Close()
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"main", "scf_bootstrap"}) {
+			t.Errorf("%s-scf-amd64.zip holds %v, want main and scf_bootstrap", fn, names)
+		}
+	}
 }
 
 func checkRoutes(t *testing.T, routes map[string]string, functions []string) {

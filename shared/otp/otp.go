@@ -244,11 +244,17 @@ type CheckRequest struct {
 	Code  string
 	Rate  *store.Rate
 	Ops   []store.Op // applied atomically with consuming the code
+	// Keep checks without consuming: a right code answers nil but stays
+	// live and Ops are not applied (their preconditions are still checked
+	// first). Rate and wrong guesses count as for any check. See
+	// store.CheckOp.Keep for the two-step pattern it serves.
+	Keep bool
 }
 
 // Check consumes the code of req.Scope when req.Code matches, applying req.Ops
-// in the same atomic step. It returns nil on success, or one of ErrMismatch,
-// ErrNoCode, ErrExhausted, ErrRateLimited or a *ConflictError.
+// in the same atomic step (with req.Keep: only checks). It returns nil on
+// success, or one of ErrMismatch, ErrNoCode, ErrExhausted, ErrRateLimited or a
+// *ConflictError.
 func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	codeKey, _ := req.Scope.keys()
 	res, err := e.store.Check(ctx, store.CheckOp{
@@ -258,6 +264,7 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 		Digest:      e.digest(codeKey, req.Code),
 		MaxAttempts: e.cfg.MaxAttempts,
 		Ops:         req.Ops,
+		Keep:        req.Keep,
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/contact"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
@@ -53,6 +54,10 @@ type Config struct {
 	UnsupportedCountryCodes []int
 	// MaxAccountsPerPhone bounds the accounts bound to one number (default 5).
 	MaxAccountsPerPhone int64
+	// Passwords hashes CreateAccount's passwords (default: OWASP's argon2id
+	// parameters, GOMAXPROCS hashes at a time). Tests may pass a hasher
+	// with password.TestOnly parameters; the configuration cannot.
+	Passwords *password.Hasher
 }
 
 type svc struct {
@@ -100,6 +105,9 @@ func newSvc(cfg Config) *svc {
 	}
 	if cfg.MaxAccountsPerPhone == 0 {
 		cfg.MaxAccountsPerPhone = 5
+	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = password.New(password.OWASP(), 0)
 	}
 	s := &svc{cfg: cfg}
 	s.countries = sync.OnceValue(s.countryCodes)
