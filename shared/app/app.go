@@ -20,6 +20,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/control"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
 	"github.com/verifyfn/verifyfn/shared/otp"
@@ -93,7 +94,9 @@ type App struct {
 	Accounts *accounts.Registry
 	// DevAccount is true when the built-in development account is in use.
 	DevAccount bool
-	closers    []io.Closer
+	// Control is the test kit's control plane, nil when it is off.
+	Control *control.Plane
+	closers []io.Closer
 }
 
 // New assembles verifyfn.
@@ -157,9 +160,17 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		st = opened
 	}
 	a.Store = st
+	// now is the time codes, limits and records see: the test kit's clock
+	// when the control plane is on. Signatures are checked against opt.Now.
+	now := opt.Now
+	ctl := newControl(cfg, opt, st)
+	if ctl != nil {
+		now = ctl.Now
+	}
+	a.Control = ctl
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Windows: cfg.Windows, Now: now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
 	})
 	if err != nil {
 		return nil, configError(err)
@@ -167,42 +178,58 @@ func New(cfg config.Config, opt Options) (*App, error) {
 
 	sender := opt.Sender
 	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
 	}
+	if ctl != nil {
+		provider := ""
+		if opt.Sender == nil && !cfg.Delivery.Configured() {
+			provider = "outbox"
+		}
+		sender = ctl.Sender(sender, provider)
+	}
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
 	var services []tcapi.Service
 	if want(intlpartnersmgt.Name) {
 		services = append(services, intlpartnersmgt.New(intlpartnersmgt.Config{
-			Engine: engine, Sender: sender, Now: opt.Now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
+			Engine: engine, Sender: sender, Now: now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
 			Passwords: opt.Passwords,
 		}))
 	}
 	if want(smh.Name) {
-		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now, CodeLength: cfg.SMHCodeLength}))
+		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: now, CodeLength: cfg.SMHCodeLength}))
 	}
 	if want(domain.Name) {
-		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now}))
+		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: now}))
 	}
 	for i := range services {
 		services[i].RateLimit = cfg.RateLimit
 	}
+	var tcIntercept tcapi.Intercept
+	var acsIntercept acsapi.Intercept
+	if ctl != nil {
+		tcIntercept, acsIntercept = ctl.Intercept, ctl.Intercept
+	}
 	tc, err := tcapi.New(tcapi.Config{
-		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
+		Intercept: tcIntercept,
 	}, services...)
 	if err != nil {
 		return nil, err
 	}
 	a.Handler = tc
+	var alibaba []acsapi.Service
 	if want(cams.Name) {
+		alibaba = append(alibaba, cams.New(cams.Config{Engine: engine, Sender: sender, Now: now, RateLimit: cfg.CAMSRateLimit}))
 		acs, err := acsapi.New(acsapi.Config{
-			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
-		}, cams.New(cams.Config{Engine: engine, Sender: sender, Now: opt.Now, RateLimit: cfg.CAMSRateLimit}))
+			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
+			Intercept: acsIntercept,
+		}, alibaba...)
 		if err != nil {
 			return nil, err
 		}
@@ -210,6 +237,12 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		if len(services) > 0 {
 			a.Handler = Dispatch(acs, tc)
 		}
+	}
+	if ctl != nil {
+		ctl.SetActions(controlActions(services, alibaba))
+		a.Handler = ctl.Handler(a.Handler)
+	} else {
+		a.Handler = control.Off(a.Handler)
 	}
 	built = true
 	return a, nil
