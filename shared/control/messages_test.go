@@ -214,9 +214,9 @@ func TestMessageStream(t *testing.T) {
 		}
 		return event{}
 	}
-	live := open("", nil)                         // new messages only
+	live := open("", nil)                           // new messages only
 	sms := open("?channel=sms&to=85251234561", nil) // one destination
-	replay := open("?after=0", nil)               // everything, then new ones
+	replay := open("?after=0", nil)                 // everything, then new ones
 	resumed := open("", http.Header{"Last-Event-Id": {first.ID}})
 
 	if e := next(replay); e.name != "message" || e.id != first.ID {
