@@ -176,21 +176,26 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		return nil, configError(err)
 	}
 
-	sender := opt.Sender
-	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now})
-		if err != nil {
-			return nil, configError(err)
-		}
-		a.closers = append(a.closers, closer)
-		sender = s
-	}
+	// The control plane records each message as delivered: beneath the
+	// templates.
+	var record func(delivery.Sender) delivery.Sender
 	if ctl != nil {
 		provider := ""
 		if opt.Sender == nil && !cfg.Delivery.Configured() {
 			provider = "outbox"
 		}
-		sender = ctl.Sender(sender, provider)
+		record = func(s delivery.Sender) delivery.Sender { return ctl.Sender(s, provider) }
+	}
+	sender := opt.Sender
+	if sender == nil {
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record})
+		if err != nil {
+			return nil, configError(err)
+		}
+		a.closers = append(a.closers, closer)
+		sender = s
+	} else if record != nil {
+		sender = record(sender)
 	}
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }

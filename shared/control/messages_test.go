@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/verifyfn/verifyfn/internal/apitest"
 	"github.com/verifyfn/verifyfn/shared/accounts"
+	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/control"
 )
 
@@ -243,5 +245,24 @@ func TestMessageStream(t *testing.T) {
 	}
 	if e := next(sms); e.name != "clear" {
 		t.Fatalf("filtered stream after DELETE: event %+v, want clear (not the email)", e)
+	}
+}
+
+// With providers configured, a message names the provider that delivered
+// it, and its text is the configured template's, as delivered.
+func TestMessageProviderAndTemplate(t *testing.T) {
+	dir := t.TempDir()
+	tmpl := dir + "/templates.yaml"
+	if err := os.WriteFile(tmpl, []byte("sms:\n  en:\n    default: \"ACME: {{code}}\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := start(t, apitest.WithConfig(func(c *config.Config) {
+		c.Delivery.YAML = "providers:\n  capture: {type: outbox, path: " + dir + "/capture.jsonl}\nroutes:\n  sms: {\"*\": [capture]}\n"
+		c.Delivery.TemplatesFile = tmpl
+	}))
+	k.sendVerifyCode(t, "51234567")
+	m := k.latest(t, "+85251234567")
+	if m.Provider != "capture" || m.Text != "ACME: "+m.Code {
+		t.Fatalf("message %+v", m)
 	}
 }

@@ -65,6 +65,10 @@ type Options struct {
 	// HTTPClient is shared by the HTTP providers; default a client with a
 	// transport of its own.
 	HTTPClient *http.Client
+	// Wrap, when set, wraps the providers (or the outbox) beneath the
+	// templates, so that it sees each message as it is delivered (the test
+	// kit records them).
+	Wrap func(delivery.Sender) delivery.Sender
 }
 
 // New builds the sender cfg describes. The closer releases files it opened.
@@ -119,6 +123,9 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			return nil, nil, err
 		}
 		sender = r
+	}
+	if opt.Wrap != nil {
+		sender = opt.Wrap(sender)
 	}
 	if d.TemplatesFile != "" {
 		b, err := opt.ReadFile(d.TemplatesFile)
