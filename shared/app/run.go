@@ -47,11 +47,15 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 		if cfg.Delivery.Configured() {
 			delivery = slog.String("delivery", or(cfg.Delivery.File, "VERIFYFN_DELIVERY_YAML"))
 		}
-		logger.Info("listening", slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)))
+		logger.Info("listening", slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)),
+			slog.Bool("control", a.Control != nil))
 		if a.DevAccount {
 			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
 				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",
 				accounts.DevAccountID, accounts.DevSecretID, accounts.DevSecretKey, addr)
+			if a.Control != nil {
+				fmt.Fprintf(stderr, "  control:   http://%s/_verifyfn/ (docs/testing.md)\n", addr)
+			}
 		}
 	})
 	if err != nil {
