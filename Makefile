@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test lint unit redis-server contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server curl contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
 ## test: formatting, vet, every test under the race detector, the Pact contracts, the
 ## deployment package check, the official Node SDKs as clients (node-test); every fuzz target
@@ -14,8 +14,17 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-unit: redis-server
+unit: redis-server curl
 	$(GO) test -race -count=1 $(PKGS)
+
+## curl: docs/testing.md's shell examples (run by internal/layout) call the control plane with curl;
+## install Debian's when it is missing (sudo unless root)
+curl:
+	@command -v curl >/dev/null 2>&1 || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing curl"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl; }
 
 ## redis-server: the Redis store tests start their own redis-server (skipped without one, failed
 ## when CI is set); install Debian's when it is missing (sudo unless root)

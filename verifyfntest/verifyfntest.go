@@ -268,6 +268,7 @@ func accountsYAML(list []Account) (string, error) {
 
 // Close stops the server. Start's server closes when its test ends.
 func (s *Server) Close() {
+	s.client.CloseIdleConnections()
 	s.srv.Close()
 	s.app.Close()
 }

@@ -48,11 +48,14 @@ func docBlock(t *testing.T, file, name string) string {
 // spare loopback port.
 func guideEnv(t *testing.T) (dir, addr string, env []string) {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
-	}
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			msg := tool + " is not installed (Debian: apt-get install -y " + tool + "; `make test` does it)"
+			if os.Getenv("CI") != "" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
 	}
 	dir = t.TempDir()
 	build := exec.Command("go", "build", "-o", filepath.Join(dir, "verifyfn"), "./cmd/verifyfn")

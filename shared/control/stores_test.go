@@ -124,3 +124,31 @@ func TestFileStoreReset(t *testing.T) {
 		t.Fatalf("%d contacts after the restart", n)
 	}
 }
+
+// On a Redis Cluster too, two instances share the clock, the faults and a
+// reset (the control state is one key; the reset scans every primary).
+func TestRedisClusterInstancesShareState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, 3)
+	a, b := start(t, withStore(cl.URL())), start(t, withStore(cl.URL()))
+	a.sendContactCode(t, "bob@example.com")
+	code := a.latest(t, "bob@example.com").Code
+	b.advance(t, 11*time.Minute)
+	if got := a.createContact(t, "bob@example.com", code); got != "InternalError.CheckVerifyCodeErr" {
+		t.Fatalf("a code 11 minutes old: %q", got)
+	}
+	a.fault(t, map[string]any{"service": "domain", "action": "DescribeIntlPhoneEmailList", "code": "InternalError.DescribePhoneEmailListErr"})
+	if _, err := b.tc.Call("domain", "2018-08-08", "DescribeIntlPhoneEmailList", map[string]any{}); tcCode(t, err) != "InternalError.DescribePhoneEmailListErr" {
+		t.Fatalf("b: the fault set on a: %v", err)
+	}
+	b.sendContactCode(t, "bob@example.com")
+	if got := b.createContact(t, "bob@example.com", b.latest(t, "bob@example.com").Code); got != "" {
+		t.Fatal(got)
+	}
+	a.reset(t, "")
+	if n := b.contacts(t); n != 0 {
+		t.Fatalf("b sees %d contacts after a's reset", n)
+	}
+}
