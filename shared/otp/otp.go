@@ -3,7 +3,7 @@
 // each code, hands the code to a delivery channel, and checks codes with a
 // per-code attempt cap, single use and atomic check-and-consume.
 //
-// A code is bound to a Scope (account, API family, purpose, normalised
+// A code is bound to a Scope (account, API family, purpose, canonical
 // destination and an optional extra such as an instance id), so a code issued
 // for one purpose never passes another. Send limits are per account and
 // destination: a cooldown between sends and fixed-window caps.
@@ -91,7 +91,7 @@ type Config struct {
 	Now         func() time.Time // default time.Now
 	Rand        io.Reader        // default crypto/rand.Reader
 	// FixedCodes, when set, gives the fixed code of a test destination (a
-	// normalised Scope.Destination): Send issues that code instead of a
+	// canonical Scope.Destination): Send issues that code instead of a
 	// random one and does not call Deliver. Every limit (request rate,
 	// cooldown, windows, guard, attempts, TTL) applies as for any other
 	// destination.
@@ -148,8 +148,9 @@ func New(st Store, cfg Config) (*Engine, error) {
 // TTL is the lifetime of the codes this engine issues.
 func (e *Engine) TTL() time.Duration { return e.cfg.TTL }
 
-// Scope binds a code. Destination must already be normalised (E.164 for
-// phones, the parsed address for email).
+// Scope binds a code. Destination must be the destination's canonical
+// identity (contact.Phone.Key for phones, contact.Email.Key for email), so
+// that every spelling of one handset or mailbox shares its code and limits.
 type Scope struct {
 	Account     string
 	Family      string // the API family, e.g. "intlpartnersmgt"

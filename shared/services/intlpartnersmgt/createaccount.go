@@ -165,8 +165,8 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	// consuming the code (Keep): a burst beyond the rate, a wrong, used or
 	// burned code, a registered mail or a number with its maximum of
 	// accounts is answered before any password is hashed. Only then is the
-	// password hashed (argon2id, 19 MiB each), at most GOMAXPROCS hashes at
-	// once, waiting with the request's context. The second step consumes the
+	// password hashed (argon2id, 19 MiB each), a bounded number of hashes at
+	// once (shared/password), waiting with the request's context. The second step consumes the
 	// code and writes every record atomically, so the record holding the
 	// hash is never half-written. A concurrent request may consume or burn
 	// the code between the two steps; the second step then answers like any
@@ -182,11 +182,11 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 		TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
 	}
 	rate := req.TakeRate()
-	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()}
+	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.Key()}
 	ops := func(rec []byte) []store.Op {
 		return []store.Op{
-			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
-			{Kind: store.Insert, Coll: mailColl(account), Key: strings.ToLower(mail.Address()), Value: []byte(uin)},
+			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.Key(), Max: s.cfg.MaxAccountsPerPhone},
+			{Kind: store.Insert, Coll: mailColl(account), Key: mail.Key(), Value: []byte(uin)},
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		}
 	}

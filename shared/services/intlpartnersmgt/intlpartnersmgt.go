@@ -117,7 +117,9 @@ func newSvc(cfg Config) *svc {
 }
 
 // BoundColl is the collection counting the accounts bound to each number of
-// an account (key: E.164 number, value: decimal count).
+// an account (key: the number's canonical handset key, contact.Phone.Key,
+// which is its E.164 form but for the few numbers with two spellings; value:
+// decimal count).
 func BoundColl(account string) string { return store.Coll(account, "bound") }
 
 // phone validates CountryCode and PhoneNum: both required; the country code
@@ -170,10 +172,10 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 	}
 	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
-		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
+		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.Key()},
 		Digits:  6,
 		Rate:    &rate,
-		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.E164(), Max: s.cfg.MaxAccountsPerPhone},
+		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.Key(), Max: s.cfg.MaxAccountsPerPhone},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
 	return nil, sendOutcomes.Map(err)
