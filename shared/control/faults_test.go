@@ -379,6 +379,14 @@ func TestFaultMatching(t *testing.T) {
 	if got := k.sendVerifyCode(t, "51230004"); got != "InvalidParameterValue.UnSupportArea" {
 		t.Fatalf("a delayed fault: %q", got)
 	}
+	// A mailbox in another spelling is the same destination, as for its limits.
+	k.fault(t, map[string]any{"service": "domain", "action": "SendIntlPhoneEmailCode", "code": "InternalError.SendVerifyCodeErr", "to": "Dave@Example.COM"})
+	if got := k.sendContactCode(t, "erin@example.com"); got != "" {
+		t.Fatalf("another mailbox: %q", got)
+	}
+	if got := k.sendContactCode(t, "DAVE@example.com"); got != "InternalError.SendVerifyCodeErr" {
+		t.Fatalf("the fault's mailbox in another case: %q", got)
+	}
 	k.must(t, http.StatusOK, http.MethodGet, "/_verifyfn/faults", nil, &list)
 	if len(list.Faults) != 0 {
 		t.Fatalf("used faults still pending: %+v", list.Faults)

@@ -30,7 +30,7 @@ type Message struct {
 
 // Filter selects messages; zero fields select everything.
 type Filter struct {
-	To      string // normalised (see NormalizeTo)
+	To      string // the destination's key (see NormalizeTo)
 	Channel string
 	Account string
 	Service string
@@ -48,10 +48,10 @@ func (f Filter) match(m *Message, id int64) bool {
 		(f.Action == "" || m.Action == f.Action)
 }
 
-// NormalizeTo turns any spelling of a destination into the form the
-// limiter uses: an email address with its domain in lower case, a phone
-// number in E.164 ("+852 5123 4567", "0085251234567" and "85251234567" are
-// all "+85251234567"). Anything else is returned trimmed.
+// NormalizeTo turns any spelling of a destination into the key the limits
+// use (contact.Email.Key, contact.Phone.Key): "+852 5123 4567",
+// "0085251234567" and "85251234567" are all "+85251234567", and
+// "Bob@Example.COM" is "bob@example.com". Anything else is returned trimmed.
 func NormalizeTo(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -59,12 +59,12 @@ func NormalizeTo(s string) string {
 	}
 	if strings.Contains(s, "@") {
 		if e, err := contact.ParseEmail(s); err == nil {
-			return e.Address()
+			return e.Key()
 		}
 		return s
 	}
 	if p, err := contact.ParsePhone("", s); err == nil {
-		return p.E164()
+		return p.Key()
 	}
 	return s
 }

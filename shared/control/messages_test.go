@@ -71,8 +71,9 @@ func TestMessages(t *testing.T) {
 		{"?to=%2B852%205123%204567", []int{0}},
 		{"?to=0085251234567", []int{0}},
 		{"?to=85251234567", []int{0}},
-		{"?to=bob@example.com", nil}, // the local part keeps its case, as the limiter's key does
-		{"?to=Bob@EXAMPLE.com", []int{1}},
+		{"?to=bob@example.com", []int{1}}, // the mailbox's key, as the limits use it
+		{"?to=BOB@EXAMPLE.com", []int{1}},
+		{"?to=carol@example.com", nil},
 		{"?channel=sms", []int{0, 2, 3}},
 		{"?channel=email", []int{1}},
 		{"?account=" + accounts.DevAccountID, []int{0, 1, 2, 3}},

@@ -17,7 +17,7 @@ func TestNormalizeTo(t *testing.T) {
 		"0085251234567":     "+85251234567",
 		"85251234567":       "+85251234567",
 		" +8613800138000 ":  "+8613800138000",
-		"Bob@Example.COM":   "Bob@example.com",
+		"Bob@Example.COM":   "bob@example.com",
 		"51234567":          "51234567", // no country: kept as given
 		"not a destination": "not a destination",
 		"":                  "",

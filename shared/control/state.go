@@ -22,7 +22,7 @@ type Fault struct {
 	Action   string   `json:"action"`
 	Code     string   `json:"code,omitempty"`
 	Delivery string   `json:"delivery,omitempty"`
-	To       string   `json:"to,omitempty"` // normalised (see NormalizeTo)
+	To       string   `json:"to,omitempty"` // the destination's key (see NormalizeTo)
 	Account  string   `json:"account,omitempty"`
 	Count    int      `json:"count"`
 	Left     int      `json:"left"`

@@ -73,9 +73,10 @@ type Action struct {
 	// Delivers is true for an action that sends a message (the test kit
 	// can make its delivery fail).
 	Delivers bool
-	// Destination returns the normalised destination (E.164 number or email
-	// address) of a request, "" when it names none or an invalid one; the
-	// test kit matches faults for one destination with it.
+	// Destination returns the canonical key of a request's destination
+	// (contact.Phone.Key or contact.Email.Key, what its limits are keyed
+	// on), "" when it names none or an invalid one; the test kit matches
+	// faults for one destination with it.
 	Destination func(*Request) string
 }
 

@@ -183,7 +183,8 @@ func parsePhone(raw string, mobile bool) (contact.Phone, error) {
 	return p, nil
 }
 
-// destination is the normalised PhoneNumber of a request, "" when invalid.
+// destination is the canonical key of a request's PhoneNumber, "" when
+// invalid.
 func destination(req *acsapi.Request) string {
 	raw, err := req.RequiredString("PhoneNumber")
 	if err != nil {
@@ -193,7 +194,7 @@ func destination(req *acsapi.Request) string {
 	if err != nil {
 		return ""
 	}
-	return p.E164()
+	return p.Key()
 }
 
 // space checks that CustSpaceId belongs to the caller's account.

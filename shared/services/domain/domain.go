@@ -169,13 +169,13 @@ func parseContact(req *tcapi.Request) (target, error) {
 	return t, nil
 }
 
-// destination is the normalised contact of a request, "" when invalid.
+// destination is the canonical key of a request's contact, "" when invalid.
 func destination(req *tcapi.Request) string {
 	t, err := parseContact(req)
 	if err != nil {
 		return ""
 	}
-	return t.contact
+	return t.identity
 }
 
 func (t target) scope(account string) otp.Scope {

@@ -149,14 +149,14 @@ func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	return p, nil
 }
 
-// destination is the normalised number of a request (CountryCode and
+// destination is the canonical key of a request's number (CountryCode and
 // PhoneNum), "" when invalid.
 func (s *svc) destination(req *tcapi.Request) string {
 	p, err := s.phone(req)
 	if err != nil {
 		return ""
 	}
-	return p.E164()
+	return p.Key()
 }
 
 func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, error) {

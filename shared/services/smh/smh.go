@@ -138,13 +138,13 @@ func phone(req *tcapi.Request) (contact.Phone, error) {
 	return p, nil
 }
 
-// destination is the normalised number of a request, "" when invalid.
+// destination is the canonical key of a request's number, "" when invalid.
 func destination(req *tcapi.Request) string {
 	p, err := phone(req)
 	if err != nil {
 		return ""
 	}
-	return p.E164()
+	return p.Key()
 }
 
 // parse validates Purpose, CountryCode, PhoneNumber and InstanceId, in the
