@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -116,8 +117,8 @@ func TestTestingGuideInbox(t *testing.T) {
 	dir, addr, env := guideEnv(t)
 	srv := exec.Command(filepath.Join(dir, "verifyfn"))
 	srv.Dir, srv.Env = dir, env
-	var logs bytes.Buffer
-	srv.Stdout, srv.Stderr = &logs, &logs
+	logs := &lockedBuffer{}
+	srv.Stdout, srv.Stderr = logs, logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +146,24 @@ func TestTestingGuideInbox(t *testing.T) {
 	if !strings.Contains(logs.String(), "/_verifyfn/") {
 		t.Errorf("the server does not name its control plane when it starts:\n%s", logs.String())
 	}
+}
+
+// lockedBuffer is a buffer a running process writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // TestTestingGuideGoIsATest: docs/testing.md's Go example is
