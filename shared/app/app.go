@@ -22,6 +22,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/otp"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/services/domain"
@@ -45,6 +46,9 @@ type Options struct {
 	// Public is true when the app is reachable beyond loopback whatever
 	// cfg.Addr says (a cloud platform behind its gateway).
 	Public bool
+	// Metrics, if not nil, counts requests, messages, checks and store
+	// operations (see package metrics); nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // ConfigError is a configuration that cannot be served: a malformed file
@@ -87,7 +91,11 @@ type App struct {
 	Accounts *accounts.Registry
 	// DevAccount is true when the built-in development account is in use.
 	DevAccount bool
-	closers    []io.Closer
+	// Metrics are Options.Metrics (nil when none).
+	Metrics  *metrics.Metrics
+	observed *metrics.ObservedStore // the store as the app uses it, measured
+	sender   delivery.Sender
+	closers  []io.Closer
 }
 
 // New assembles verifyfn.
@@ -150,24 +158,35 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		a.closers = append(a.closers, opened)
 		st = opened
 	}
-	a.Store = st
+	a.Store, a.Metrics = st, opt.Metrics
+	a.observed = opt.Metrics.Store(st) // measures nothing without metrics
+	var checked func(family, outcome string)
+	var deliveries delivery.Observer
+	var requests tcapi.Observer
+	if m := opt.Metrics; m != nil { // the hooks of package metrics
+		st, checked, deliveries, requests = a.observed, m.Checked, m, m
+	}
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
 		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Checked: checked,
 	})
 	if err != nil {
 		return nil, configError(err)
 	}
 
 	sender := opt.Sender
-	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
+	if sender != nil {
+		sender = delivery.Observed(sender, "custom", deliveries)
+	} else {
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now, Observer: deliveries})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
 	}
+	a.sender = sender
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
 	var services []tcapi.Service
@@ -187,6 +206,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	tc, err := tcapi.New(tcapi.Config{
 		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+		Observer: requests,
 	}, services...)
 	if err != nil {
 		return nil, err
@@ -195,6 +215,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if want(cams.Name) {
 		acs, err := acsapi.New(acsapi.Config{
 			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+			Observer: requests,
 		}, cams.New(cams.Config{Engine: engine, Sender: sender, Now: opt.Now, RateLimit: cfg.CAMSRateLimit}))
 		if err != nil {
 			return nil, err
