@@ -27,8 +27,11 @@ package metrics
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -99,7 +102,14 @@ type Metrics struct {
 	storeDuration    *prometheus.HistogramVec
 	storeErrors      *prometheus.CounterVec
 	providerDuration *prometheus.HistogramVec
-	emf              *emfBuffer // nil unless Options.EMF
+	storeSeries      map[string]storeSeries // per store op, bound once
+	emf              *emfBuffer             // nil unless Options.EMF
+}
+
+// storeSeries are the two series of one store operation.
+type storeSeries struct {
+	duration prometheus.Observer
+	errors   prometheus.Counter
 }
 
 // Buckets of the duration histograms, in seconds: a request and a store
@@ -144,6 +154,10 @@ func New(o Options) *Metrics {
 	m.reg.MustRegister(m.requests, m.requestDuration, m.messages, m.checks, m.guardRefusals,
 		m.storeDuration, m.storeErrors, m.providerDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.storeSeries = map[string]storeSeries{}
+	for _, op := range []string{OpIssue, OpRevoke, OpCheck, OpAllow, OpClaim, OpGet, OpList, OpApply, OpPing} {
+		m.storeSeries[op] = storeSeries{m.storeDuration.WithLabelValues(op), m.storeErrors.WithLabelValues(op)}
+	}
 	if o.EMF {
 		m.emf = newEMFBuffer()
 	}
@@ -235,9 +249,13 @@ func (m *Metrics) GuardRefused(reason, region string) {
 // storeOp records one store operation.
 func (m *Metrics) storeOp(op string, elapsed time.Duration, err error) {
 	secs := elapsed.Seconds()
-	m.storeDuration.WithLabelValues(op).Observe(secs)
+	series, ok := m.storeSeries[op]
+	if !ok {
+		series = storeSeries{m.storeDuration.WithLabelValues(op), m.storeErrors.WithLabelValues(op)}
+	}
+	series.duration.Observe(secs)
 	if err != nil {
-		m.storeErrors.WithLabelValues(op).Inc()
+		series.errors.Inc()
 	}
 	if m.emf != nil {
 		m.emf.observe(StoreDuration, labels{{"op", op}}, secs)
@@ -254,14 +272,33 @@ const (
 	UnknownCountry = "ZZ"
 )
 
-// Region is the country label of a message: the ISO 3166 region of its
-// phone number as libphonenumber finds it ("001" for the non-geographic
-// calling codes), NoCountry for an email, UnknownCountry for anything that
-// is not a valid number. (Labels are never empty: CloudWatch refuses an
-// empty dimension value.)
+// Region is the country label of a message: the region the service found
+// when it parsed the number (Message.Region, from libphonenumber); for a
+// message without one, the ISO 3166 region of its calling code ("001" for
+// the non-geographic codes such as +800) or, for a calling code that
+// several regions share (+1, +7, +44, ...), the region libphonenumber finds
+// for the whole number. NoCountry for an email, UnknownCountry for anything
+// that is not a number of a known calling code. (Labels are never empty:
+// CloudWatch refuses an empty dimension value.)
 func Region(msg delivery.Message) string {
 	if msg.Channel == delivery.Email {
 		return NoCountry
+	}
+	if isRegion(msg.Region) {
+		return msg.Region
+	}
+	if digits, ok := strings.CutPrefix(msg.To, "+"); ok {
+		for n := 1; n <= 3 && n <= len(digits); n++ {
+			cc, err := strconv.Atoi(digits[:n])
+			if err != nil {
+				break
+			}
+			if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 {
+				return regions[0]
+			} else if len(regions) > 1 {
+				break // calling codes are prefix-free: this is the number's
+			}
+		}
 	}
 	p, err := contact.ParsePhone("", msg.To)
 	if err != nil {

@@ -89,7 +89,8 @@ func TestLabelsAreBounded(t *testing.T) {
 			t.Errorf("guard refusal %v: %v", c, got)
 		}
 	}
-	for to, want := range map[string]string{"+85251234567": "HK", "+447400123456": "GB", "+80012345678": "001", "+999": "ZZ"} {
+	for to, want := range map[string]string{"+85251234567": "HK", "+447400123456": "GB", "+447624123456": "IM", "+80012345678": "001",
+		"+12125550123": "US", "+14165550123": "CA", "+18765550123": "JM", "+999": "ZZ", "+1": "ZZ", "": "ZZ", "+0123": "ZZ"} {
 		if got := metrics.Region(delivery.Message{Channel: delivery.SMS, To: to}); got != want {
 			t.Errorf("Region(%s) = %q, want %q", to, got, want)
 		}

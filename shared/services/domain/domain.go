@@ -121,6 +121,7 @@ func New(cfg Config) tcapi.Service {
 type target struct {
 	typ     int64
 	contact string
+	region  string // a phone's ISO region
 	masked  slog.Value
 }
 
@@ -149,7 +150,7 @@ func parseContact(req *tcapi.Request) (target, error) {
 		if err != nil {
 			return t, ErrInvalidFormat
 		}
-		t.contact, t.masked = p.E164(), p.LogValue()
+		t.contact, t.region, t.masked = p.E164(), p.Region(), p.LogValue()
 		return t, nil
 	}
 	e, err := contact.ParseEmail(code)
@@ -175,7 +176,7 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		channel = delivery.Email
 	}
 	msg := delivery.Message{
-		Channel: channel, To: t.contact, Locale: delivery.NormalizeLocale(req.Language),
+		Channel: channel, To: t.contact, Region: t.region, Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()
