@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -548,9 +549,19 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 // TestMetricsAddr: an explicit VERIFYFN_METRICS_ADDR that cannot be bound
-// stops the start (exit 1, naming the variable); "off" serves no metrics
-// listener.
+// stops the start (exit 1, naming the variable); unset, the default port in
+// use is only warned about; "off" serves no metrics listener.
 func TestMetricsAddr(t *testing.T) {
+	// Hold the default port (or find it held by someone else): either way
+	// verifyfn cannot have it, and serves without metrics.
+	if ln, err := net.Listen("tcp", app.DefaultMetricsAddr); err == nil {
+		defer ln.Close()
+	}
+	srv := runServer(t, map[string]string{"VERIFYFN_METRICS_ADDR": ""})
+	if srv.metrics != "" || !strings.Contains(srv.log.String(), "no metrics listener") {
+		t.Fatalf("default metrics port busy: metrics %q\n%s", srv.metrics, srv.log)
+	}
+
 	busy := httptest.NewServer(http.NotFoundHandler())
 	defer busy.Close()
 	host := strings.TrimPrefix(busy.URL, "http://")
@@ -564,7 +575,7 @@ func TestMetricsAddr(t *testing.T) {
 	if code := app.RunServer(context.Background(), cfg, nil, &stderr); code != 1 || !strings.Contains(stderr.String(), "VERIFYFN_METRICS_ADDR="+host) {
 		t.Fatalf("exit %d, stderr %s", code, stderr.String())
 	}
-	srv := runServer(t, map[string]string{"VERIFYFN_METRICS_ADDR": "off"})
+	srv = runServer(t, map[string]string{"VERIFYFN_METRICS_ADDR": "off"})
 	if srv.metrics != "" {
 		t.Fatalf("metrics listening on %s with VERIFYFN_METRICS_ADDR=off", srv.metrics)
 	}
