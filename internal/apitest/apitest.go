@@ -22,6 +22,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
 	"github.com/verifyfn/verifyfn/shared/delivery/outbox"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/tcauth"
 )
 
@@ -32,7 +33,11 @@ type Server struct {
 	Clock  *testclock.Clock
 	Host   string // host:port
 	Outbox string // path of the outbox file
-	logs   *syncBuffer
+	// Passwords is the server's password hasher: by default one with
+	// password.TestOnly parameters (see WithPasswords); its Runs counts
+	// the hashes CreateAccount computed.
+	Passwords *password.Hasher
+	logs      *syncBuffer
 }
 
 // Option adjusts the configuration before the stack is built.
@@ -52,8 +57,9 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	logs := &syncBuffer{}
 	clk := testclock.New(time.Now())
 	o := app.Options{
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:    clk.Now,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:       clk.Now,
+		Passwords: password.New(password.TestOnly(), 0),
 	}
 	for _, opt := range opts {
 		opt(&cfg, &o)
@@ -68,7 +74,15 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		a.Close()
 	})
 	u, _ := url.Parse(ts.URL)
-	return &Server{Server: ts, App: a, Clock: clk, Host: u.Host, Outbox: cfg.Outbox, logs: logs}
+	return &Server{Server: ts, App: a, Clock: clk, Host: u.Host, Outbox: cfg.Outbox, Passwords: o.Passwords, logs: logs}
+}
+
+// WithPasswords hashes passwords with h instead of the default test hasher
+// (password.TestOnly parameters, cheap enough for tests that create many
+// accounts). A test of the production hash passes
+// password.New(password.OWASP(), 0).
+func WithPasswords(h *password.Hasher) Option {
+	return func(_ *config.Config, o *app.Options) { o.Passwords = h }
 }
 
 // WithAccounts serves the given accounts instead of the development account.

@@ -24,6 +24,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
 	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
 	"github.com/verifyfn/verifyfn/shared/services/domain"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
@@ -46,6 +47,11 @@ type Options struct {
 	// Public is true when the app is reachable beyond loopback whatever
 	// cfg.Addr says (a cloud platform behind its gateway).
 	Public bool
+	// Passwords hashes account passwords (default: OWASP's argon2id
+	// parameters, GOMAXPROCS hashes at a time). Only tests set it, to a
+	// hasher with password.TestOnly parameters where the strength of the
+	// hash is not under test; no configuration setting weakens it.
+	Passwords *password.Hasher
 	// Metrics, if not nil, counts requests, messages, checks and store
 	// operations (see package metrics); nil counts nothing.
 	Metrics *metrics.Metrics
@@ -193,6 +199,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if want(intlpartnersmgt.Name) {
 		services = append(services, intlpartnersmgt.New(intlpartnersmgt.Config{
 			Engine: engine, Sender: sender, Now: opt.Now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
+			Passwords: opt.Passwords,
 		}))
 	}
 	if want(smh.Name) {

@@ -46,9 +46,9 @@ func spareAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// serveProcess starts the binary with env (and no other VERIFYFN_ variable) and
-// waits until it listens on addr.
-func serveProcess(t *testing.T, bin, addr string, env ...string) {
+// serveProcess starts the binary with env (and no other VERIFYFN_ variable),
+// waits until it listens on addr and returns its process id.
+func serveProcess(t *testing.T, bin, addr string, env ...string) int {
 	t.Helper()
 	cmd := exec.Command(bin)
 	for _, kv := range os.Environ() {
@@ -84,10 +84,11 @@ func serveProcess(t *testing.T, bin, addr string, env ...string) {
 		}
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return
+			return cmd.Process.Pid
 		}
 	}
 	t.Fatalf("verifyfn did not listen on %s", addr)
+	return 0
 }
 
 type processLog func([]byte) (int, error)

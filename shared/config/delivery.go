@@ -24,9 +24,10 @@ type Delivery struct {
 	File          string // VERIFYFN_DELIVERY: providers and routes, a YAML file; none = the development outbox
 	YAML          string // VERIFYFN_DELIVERY_YAML: the same YAML itself, instead of a file
 	TemplatesFile string // VERIFYFN_TEMPLATES: message texts per channel, locale and purpose, a YAML file
-	// TestNumbers maps a normalised destination (E.164 number or email
-	// address) to its fixed code (VERIFYFN_TEST_NUMBERS). Sends to them
-	// skip delivery but keep every limit.
+	// TestNumbers maps a destination's canonical key (contact.Phone.Key or
+	// contact.Email.Key, the Scope.Destination the engine sees) to its fixed
+	// code (VERIFYFN_TEST_NUMBERS). Sends to them skip delivery but keep
+	// every limit.
 	TestNumbers      map[string]string
 	AllowOutbox      bool // VERIFYFN_ALLOW_OUTBOX: allow the development outbox in production
 	AllowTestNumbers bool // VERIFYFN_ALLOW_TEST_NUMBERS: allow test numbers in production
@@ -98,8 +99,10 @@ func (c *Config) readDelivery(getenv func(string) string) []error {
 // ParseTestNumbers parses "+85251234567=123456,ci@example.com=000000": a
 // comma-separated list of destination=code, each destination a phone number
 // in E.164 form or an email address, each code 4 to 10 digits. Destinations
-// are normalised as the APIs normalise them. Errors name the entry by
-// position and never quote a code.
+// are keyed as the APIs key their limits and codes (contact.Phone.Key,
+// contact.Email.Key), so "CI@Example.com" is the test address whatever the
+// case it is sent with. Errors name the entry by position and never quote a
+// code.
 func ParseTestNumbers(s string) (map[string]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -121,7 +124,7 @@ func ParseTestNumbers(s string) (map[string]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("entry %d: not an email address", n)
 			}
-			norm = e.Address()
+			norm = e.Key()
 		} else {
 			if !strings.HasPrefix(dest, "+") {
 				return nil, fmt.Errorf("entry %d: a phone number must be in E.164 form (+ and country code)", n)
@@ -130,7 +133,7 @@ func ParseTestNumbers(s string) (map[string]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("entry %d: not a valid phone number", n)
 			}
-			norm = p.E164()
+			norm = p.Key()
 		}
 		if _, dup := out[norm]; dup {
 			return nil, fmt.Errorf("entry %d repeats a destination", n)

@@ -20,13 +20,16 @@ func TestDeliveryDefaults(t *testing.T) {
 
 func TestTestNumbers(t *testing.T) {
 	c, err := config.FromEnv(env(map[string]string{
-		"VERIFYFN_TEST_NUMBERS": "+85251234567=123456, +86 138 0013 8000=000000,CI@Example.COM=4321",
+		"VERIFYFN_TEST_NUMBERS": "+85251234567=123456, +86 138 0013 8000=000000,CI@Example.COM=4321,+54 11 2345 6789=2468",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	fixed := c.Delivery.FixedCodes()
-	for dest, want := range map[string]string{"+85251234567": "123456", "+8613800138000": "000000", "CI@example.com": "4321"} {
+	// Destinations are looked up by their canonical keys (the engine's
+	// Scope.Destination): the email case-folded, the Argentine number with
+	// its mobile token.
+	for dest, want := range map[string]string{"+85251234567": "123456", "+8613800138000": "000000", "ci@example.com": "4321", "+5491123456789": "2468"} {
 		if got, ok := fixed(dest); !ok || got != want {
 			t.Errorf("%s: %q %v, want %q", dest, got, ok, want)
 		}
@@ -45,6 +48,8 @@ func TestTestNumbersErrors(t *testing.T) {
 		{"+999123=123456", "entry 1: not a valid phone number"},
 		{"a@b=123456", "entry 1: not an email address"},
 		{"+85251234567=123456,+852 5123 4567=654321", "entry 2 repeats a destination"},
+		{"ci@example.com=123456,CI@EXAMPLE.COM=654321", "entry 2 repeats a destination"},
+		{"+5491123456789=123456,+541123456789=654321", "entry 2 repeats a destination"},
 	} {
 		_, err := config.FromEnv(env(map[string]string{"VERIFYFN_TEST_NUMBERS": tc.value}))
 		if err == nil || !strings.Contains(err.Error(), "VERIFYFN_TEST_NUMBERS: "+tc.want) {

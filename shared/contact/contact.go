@@ -32,10 +32,18 @@
 // number. Validity means the number matches the numbering plan, not that it
 // is in service.
 //
+// Each Phone and Email has two forms: the one to deliver to (E164, Address:
+// the input as given, normalised only as far as that is certain to reach the
+// same line or mailbox) and a canonical identity ([Phone.Key], [Email.Key])
+// on which every limit, code and uniqueness check is keyed, so that the
+// spellings of one handset or one mailbox share one bucket: the two E.164
+// spellings of an Argentine or Gabonese line, the case, width, Unicode
+// normalisation and punycode spellings of an address.
+//
 // Phone and Email print masked (see [Phone.Masked] and [Email.Masked]) with
 // every fmt verb and as log/slog values, so a full number or address reaches
-// a log only through an explicit call to E164, National or Address. Error
-// messages never contain the input.
+// a log only through an explicit call to E164, National, Address or Key.
+// Error messages never contain the input.
 package contact
 
 import "errors"

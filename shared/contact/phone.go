@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 const (
@@ -27,10 +28,16 @@ const (
 // number" (see IsZero). Phones are comparable with ==: two Phones are equal
 // exactly when their E.164 forms are.
 //
+// A Phone has two forms: E164, the number as given (normalised), which is
+// where messages are sent, and Key, the canonical handset that every limit,
+// code and uniqueness check is keyed on (see Key). They differ only for the
+// few numbers one handset receives under two E.164 spellings.
+//
 // Phone implements fmt.Formatter, fmt.Stringer and slog.LogValuer with the
 // masked form, so printing or logging it never shows the full number.
 type Phone struct {
 	e164        string // "+8613800138000"
+	key         string // canonical handset, see Key; usually e164
 	countryCode int    // 86
 	national    string // "13800138000", national significant number
 	region      string // "CN"; "001" for non-geographic codes such as +800
@@ -184,12 +191,74 @@ func parse(countryCode, number string) (*phonenumbers.PhoneNumber, error) {
 }
 
 func newPhone(pn *phonenumbers.PhoneNumber) Phone {
-	return Phone{
+	p := Phone{
 		e164:        phonenumbers.Format(pn, phonenumbers.E164),
 		countryCode: int(pn.GetCountryCode()),
 		national:    phonenumbers.GetNationalSignificantNumber(pn),
 		region:      phonenumbers.GetRegionCodeForNumber(pn),
 	}
+	p.key = p.e164
+	if alt := otherSpelling(pn, p.national, p.region); alt != nil {
+		p.key = phonenumbers.Format(alt, phonenumbers.E164)
+	}
+	return p
+}
+
+// otherSpelling returns the canonical spelling of pn (valid, in region) when
+// phonenumbers knows pn as the other spelling of one line, or nil. nsn is
+// pn's national significant number. The two cases, both read from
+// phonenumbers' own data rather than from a table kept here:
+//
+//   - A mobile token (phonenumbers.GetCountryMobileToken; Argentina's 9,
+//     dialled after +54 to reach a mobile). "+54 11 2345 6789" parses as a
+//     fixed line and "+54 9 11 2345 6789" as a mobile, yet the subscriber
+//     number is the same: Argentina gives fixed and mobile lines one
+//     10-digit numbering space, and the 9 (15 inside the country) only
+//     marks the call as one to a mobile. libphonenumber's FAQ ("Why is this
+//     number from Argentina (AR) or Mexico (MX) not identified as the right
+//     number type?") recommends exactly this: for a number known to be
+//     mobile, such as one sent an SMS code, prepend the 9 and accept the
+//     result as canonical when it is valid and mobile.
+//   - A leading zero that phonenumbers keeps in some numbers of a country
+//     and not in others of the same line: two valid numbers whose national
+//     formats are the same digits are what a caller in the country dials
+//     for one line. Gabon's legacy mobiles are the case: "+241 6 03 12 34"
+//     and "+241 06 03 12 34" both format as "06 03 12 34" (the 0 became
+//     part of the number and its removal was postponed; libphonenumber
+//     issue 701, python-phonenumbers issue 289). The canonical spelling is
+//     the one with the zero, the eight-digit form.
+//
+// Mexico's former mobile 1 ("+52 1 55 ...") is no case: phonenumbers v1.8.1
+// no longer accepts it (the number is invalid), so it never becomes a Phone.
+func otherSpelling(pn *phonenumbers.PhoneNumber, nsn, region string) *phonenumbers.PhoneNumber {
+	cc := pn.GetCountryCode()
+	if tok := phonenumbers.GetCountryMobileToken(int(cc)); tok != "" && !strings.HasPrefix(nsn, tok) &&
+		phonenumbers.GetNumberType(pn) != phonenumbers.MOBILE {
+		if n, err := strconv.ParseUint(tok+nsn, 10, 64); err == nil {
+			alt := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(cc), NationalNumber: proto.Uint64(n)}
+			if phonenumbers.IsValidNumberForRegion(alt, region) && phonenumbers.GetNumberType(alt) == phonenumbers.MOBILE {
+				return alt
+			}
+		}
+	}
+	if nsn[0] != '0' {
+		// Validity first: it is cheap, and almost always false.
+		alt := &phonenumbers.PhoneNumber{
+			CountryCode:        proto.Int32(cc),
+			NationalNumber:     proto.Uint64(pn.GetNationalNumber()),
+			ItalianLeadingZero: proto.Bool(true),
+		}
+		if phonenumbers.IsValidNumberForRegion(alt, region) && nationalDigits(alt) == nationalDigits(pn) {
+			return alt
+		}
+	}
+	return nil
+}
+
+// nationalDigits returns the digits of pn in national format: what a caller
+// inside the country dials.
+func nationalDigits(pn *phonenumbers.PhoneNumber) string {
+	return phonenumbers.NormalizeDigitsOnly(phonenumbers.Format(pn, phonenumbers.NATIONAL))
 }
 
 // cutPlus removes a leading plus sign (+ or full-width ＋) from s.
@@ -270,9 +339,29 @@ func asciiDigits(s string) string {
 	return string(d)
 }
 
-// E164 returns the number in E.164 form, e.g. "+8613800138000": the form to
-// store, compare and send to SMS providers. It is "" for the zero Phone.
+// E164 returns the number in E.164 form, e.g. "+8613800138000": the number
+// as given, the form to send to SMS and voice providers and to show back. It
+// is "" for the zero Phone.
 func (p Phone) E164() string { return p.e164 }
+
+// Key returns the canonical handset key, an E.164 number: the form every send
+// limit, code scope and uniqueness check is keyed on, so that the spellings
+// of one handset share one cooldown, one send window and one registration.
+// Messages are sent to E164, never to Key.
+//
+// Key is E164 except where phonenumbers knows two valid E.164 spellings of
+// one line; then both give the same one of the two:
+//
+//   - Argentina: "+54 11 2345 6789" (parsed as fixed line) and
+//     "+54 9 11 2345 6789" (mobile, with the mobile token 9) give
+//     "+5491123456789";
+//   - Gabon: "+241 6 03 12 34" and "+241 06 03 12 34" (legacy mobiles, one
+//     national format "06 03 12 34") give "+24106031234".
+//
+// Spellings that differ only in punctuation, trunk prefix, carrier code or
+// international prefix already give one E164. Key is itself a number that
+// ParsePhone accepts, with the same Key. It is "" for the zero Phone.
+func (p Phone) Key() string { return p.key }
 
 // CountryCode returns the country calling code, e.g. 86.
 func (p Phone) CountryCode() int { return p.countryCode }

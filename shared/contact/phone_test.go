@@ -441,6 +441,11 @@ func FuzzParsePhone(f *testing.F) {
 		{"abc", "tel:+1-201-555-0123;ext=1"},
 		{"", "٠٠٨٦١٣٨٠٠١٣٨٠٠٠"},
 		{"86", strings.Repeat("9", 40)},
+		{"54", "11 2345 6789"},
+		{"", "+54 9 11 2345 6789"},
+		{"241", "6 03 12 34"},
+		{"", "+241 06 03 12 34"},
+		{"", "+52 1 55 1234 5678"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1])
@@ -482,6 +487,20 @@ func FuzzParsePhone(f *testing.F) {
 			if q != p {
 				t.Fatalf("ParsePhone(%q, %q) = %#v differs from the first parse", cc2, p.E164(), q)
 			}
+		}
+
+		// Key: an E.164 number of the same country that ParsePhone accepts
+		// and keys the same; it is E164 unless phonenumbers knows another
+		// spelling of the line.
+		key, err := contact.ParsePhone("", p.Key())
+		if err != nil {
+			t.Fatalf("ParsePhone(Key() = %q) of (%q, %q): %v", p.Key(), cc, number, err)
+		}
+		if key.E164() != p.Key() || key.Key() != p.Key() || key.CountryCode() != p.CountryCode() {
+			t.Fatalf("Key() = %q of (%q, %q) parses to %q with key %q", p.Key(), cc, number, key.E164(), key.Key())
+		}
+		if p.Key() != p.E164() && p.Region() != "AR" && p.Region() != "GA" {
+			t.Fatalf("Key() = %q differs from E164() = %q in %s", p.Key(), p.E164(), p.Region())
 		}
 
 		// Masked: "+cc " then one character per national digit, at least

@@ -3,7 +3,7 @@
 // each code, hands the code to a delivery channel, and checks codes with a
 // per-code attempt cap, single use and atomic check-and-consume.
 //
-// A code is bound to a Scope (account, API family, purpose, normalised
+// A code is bound to a Scope (account, API family, purpose, canonical
 // destination and an optional extra such as an instance id), so a code issued
 // for one purpose never passes another. Send limits are per account and
 // destination: a cooldown between sends and fixed-window caps.
@@ -91,7 +91,7 @@ type Config struct {
 	Now         func() time.Time // default time.Now
 	Rand        io.Reader        // default crypto/rand.Reader
 	// FixedCodes, when set, gives the fixed code of a test destination (a
-	// normalised Scope.Destination): Send issues that code instead of a
+	// canonical Scope.Destination): Send issues that code instead of a
 	// random one and does not call Deliver. Every limit (request rate,
 	// cooldown, windows, guard, attempts, TTL) applies as for any other
 	// destination.
@@ -99,8 +99,9 @@ type Config struct {
 	// Checked, when set, is told the verdict of every check the store
 	// answered on the code itself: the scope's Family and Verified, Wrong,
 	// Expired or Exhausted (a check refused by its rate limit or by an op's
-	// precondition says nothing of the code and is not reported). Metrics
-	// count conversions with it.
+	// precondition says nothing of the code and is not reported, nor is a
+	// right code checked with Keep: the consuming check that follows says
+	// whether it was used). Metrics count conversions with it.
 	Checked func(family, outcome string)
 }
 
@@ -162,8 +163,9 @@ func New(st Store, cfg Config) (*Engine, error) {
 // TTL is the lifetime of the codes this engine issues.
 func (e *Engine) TTL() time.Duration { return e.cfg.TTL }
 
-// Scope binds a code. Destination must already be normalised (E.164 for
-// phones, the parsed address for email).
+// Scope binds a code. Destination must be the destination's canonical
+// identity (contact.Phone.Key for phones, contact.Email.Key for email), so
+// that every spelling of one handset or mailbox shares its code and limits.
 type Scope struct {
 	Account     string
 	Family      string // the API family, e.g. "intlpartnersmgt"
@@ -258,11 +260,17 @@ type CheckRequest struct {
 	Code  string
 	Rate  *store.Rate
 	Ops   []store.Op // applied atomically with consuming the code
+	// Keep checks without consuming: a right code answers nil but stays
+	// live and Ops are not applied (their preconditions are still checked
+	// first). Rate and wrong guesses count as for any check. See
+	// store.CheckOp.Keep for the two-step pattern it serves.
+	Keep bool
 }
 
 // Check consumes the code of req.Scope when req.Code matches, applying req.Ops
-// in the same atomic step. It returns nil on success, or one of ErrMismatch,
-// ErrNoCode, ErrExhausted, ErrRateLimited or a *ConflictError.
+// in the same atomic step (with req.Keep: only checks). It returns nil on
+// success, or one of ErrMismatch, ErrNoCode, ErrExhausted, ErrRateLimited or a
+// *ConflictError.
 func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	codeKey, _ := req.Scope.keys()
 	res, err := e.store.Check(ctx, store.CheckOp{
@@ -272,11 +280,12 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 		Digest:      e.digest(codeKey, req.Code),
 		MaxAttempts: e.cfg.MaxAttempts,
 		Ops:         req.Ops,
+		Keep:        req.Keep,
 	})
 	if err != nil {
 		return err
 	}
-	if e.cfg.Checked != nil {
+	if e.cfg.Checked != nil && !(req.Keep && res.Status == store.Passed) {
 		if v := verdicts[res.Status]; v != "" {
 			e.cfg.Checked(req.Scope.Family, v)
 		}

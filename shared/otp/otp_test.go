@@ -336,6 +336,44 @@ func TestCheckOpsAreAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestKeepChecksWithoutConsuming(t *testing.T) {
+	clk := testclock.New(time.Unix(1_700_000_000, 0))
+	st := memstore.New()
+	e := newEngine(t, st, clk)
+	r := &recorder{}
+	if err := send(e, r, scope); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := []store.Op{{Kind: store.Incr, Coll: "bound", Key: scope.Destination, Max: 5}}
+	keep := otp.CheckRequest{Scope: scope, Code: r.last(t), Ops: ops, Keep: true}
+	for range 2 {
+		if err := e.Check(ctx, keep); err != nil {
+			t.Fatalf("Keep check with the right code: %v", err)
+		}
+	}
+	if v, ok, _ := st.Get(ctx, "bound", scope.Destination); ok {
+		t.Fatalf("a Keep check applied its op (%s)", v)
+	}
+	wrong := keep
+	wrong.Code = "000000"
+	if r.last(t) == wrong.Code {
+		wrong.Code = "000001"
+	}
+	if err := e.Check(ctx, wrong); !errors.Is(err, otp.ErrMismatch) {
+		t.Fatalf("Keep check with a wrong code = %v, want ErrMismatch", err)
+	}
+	if err := e.Check(ctx, otp.CheckRequest{Scope: scope, Code: r.last(t), Ops: ops}); err != nil {
+		t.Fatalf("consuming after Keep checks: %v", err)
+	}
+	if v, _, _ := st.Get(ctx, "bound", scope.Destination); string(v) != "1" {
+		t.Fatalf("bound = %q, want 1", v)
+	}
+	if err := e.Check(ctx, keep); !errors.Is(err, otp.ErrNoCode) {
+		t.Fatalf("Keep check of a consumed code = %v, want ErrNoCode", err)
+	}
+}
+
 func TestConcurrentSendsOneMessage(t *testing.T) {
 	clk := testclock.New(time.Unix(1_700_000_000, 0))
 	e := newEngine(t, memstore.New(), clk)
@@ -406,5 +444,40 @@ func TestConcurrentChecks(t *testing.T) {
 	}
 	if err := check(e, scope, code); !errors.Is(err, otp.ErrExhausted) {
 		t.Fatalf("right code after 200 wrong guesses = %v, want ErrExhausted", err)
+	}
+}
+
+// Checked hears one verdict per check that judged the code: not a Keep
+// check that passed (the consuming check reports it), not a rate-limited
+// check nor a failed precondition.
+func TestCheckedVerdicts(t *testing.T) {
+	clk := testclock.New(time.Unix(1_700_000_000, 0))
+	var got []string
+	e, err := otp.New(memstore.New(), otp.Config{Key: key, Now: clk.Now, MaxAttempts: 2,
+		Checked: func(family, outcome string) { got = append(got, family+":"+outcome) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	ctx := context.Background()
+	if err := send(e, r, scope); err != nil {
+		t.Fatal(err)
+	}
+	code := r.last(t)
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Keep: true})
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: []store.Op{{Kind: store.MustExist, Coll: "{1}:c", Key: "k"}}}) // conflict
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}})
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}}) // rate-limited
+	check(e, scope, code) // used
+	clk.Advance(2 * time.Minute)
+	if err := send(e, r, scope); err != nil {
+		t.Fatal(err)
+	}
+	check(e, scope, wrong(r.last(t)))
+	check(e, scope, wrong(r.last(t)))
+	check(e, scope, r.last(t))
+	want := "intlpartnersmgt:verified intlpartnersmgt:expired intlpartnersmgt:wrong intlpartnersmgt:exhausted intlpartnersmgt:exhausted"
+	if s := strings.Join(got, " "); s != want {
+		t.Fatalf("verdicts %q, want %q", s, want)
 	}
 }

@@ -84,6 +84,16 @@ type IssueResult struct {
 // reaches MaxAttempts. Preconditions of Ops are evaluated first, whatever the
 // state of the code, so a conflict is always reported and never costs an
 // attempt.
+//
+// With Keep set, a match is reported as Passed but changes nothing: the code
+// stays live and Ops are not applied (their preconditions are still evaluated
+// first and reported as Conflict). Everything else is as without Keep: the
+// rate event is consumed and a mismatch counts an attempt and burns the code
+// at the cap. A caller that must do costly work (hash a password) only for a
+// right code checks with Keep first, does the work, then checks again
+// without Keep to consume the code and write the records; a concurrent
+// request may have consumed or burned the code in between, which the second
+// check reports like any used code (NoCode or Exhausted).
 type CheckOp struct {
 	Now         time.Time
 	Rate        *Rate // optional
@@ -91,6 +101,7 @@ type CheckOp struct {
 	Digest      []byte
 	MaxAttempts int
 	Ops         []Op
+	Keep        bool // on a match: report Passed, keep the code, apply nothing
 }
 
 // CheckStatus is the outcome of a CheckOp.

@@ -116,8 +116,10 @@ type Config struct {
 // operation that would issue it (store.Guard).
 func RegisteredColl(account string) string { return store.Coll(account, "cams-registered") }
 
-// RegisteredKey is the key of a number (E.164) registered in a space.
-func RegisteredKey(space, e164 string) string { return space + "|" + e164 }
+// RegisteredKey is the key of a number registered in a space; handset is the
+// number's canonical handset key (contact.Phone.Key, its E.164 form but for
+// the few numbers with two spellings).
+func RegisteredKey(space, handset string) string { return space + "|" + handset }
 
 type svc struct{ cfg Config }
 
@@ -154,7 +156,7 @@ type target struct {
 }
 
 func (t target) scope(account string) otp.Scope {
-	return otp.Scope{Account: account, Family: Name, Purpose: Purpose, Destination: t.phone.E164(), Extra: t.space}
+	return otp.Scope{Account: account, Family: Name, Purpose: Purpose, Destination: t.phone.Key(), Extra: t.space}
 }
 
 // parsePhone reads PhoneNumber: the country code and the number, without
@@ -226,7 +228,7 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 		Scope:   t.scope(req.Account.ID),
 		Digits:  CodeLength,
 		Rate:    &rate,
-		Guard:   &store.Guard{Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.E164()), Max: 1},
+		Guard:   &store.Guard{Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.Key()), Max: 1},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
 	return nil, sendOutcomes.Map(err)
@@ -286,7 +288,7 @@ func (s *svc) chatappVerifyAndRegister(ctx context.Context, req *acsapi.Request)
 		Code:  code,
 		Rate:  &rate,
 		Ops: []store.Op{{
-			Kind: store.Insert, Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.E164()), Value: []byte("1"),
+			Kind: store.Insert, Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.Key()), Value: []byte("1"),
 		}},
 	})
 	return nil, registerOutcomes.Map(err)

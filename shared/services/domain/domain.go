@@ -78,7 +78,8 @@ type Config struct {
 	Now     func() time.Time
 }
 
-// ContactsColl holds an account's verified contacts (key "<type>:<contact>").
+// ContactsColl holds an account's verified contacts (key "<type>:<canonical
+// contact>", see target; the record keeps the contact as it was verified).
 func ContactsColl(account string) string { return store.Coll(account, "contacts") }
 
 type svc struct{ cfg Config }
@@ -116,16 +117,20 @@ func New(cfg Config) tcapi.Service {
 	}
 }
 
-// target is a parsed contact: its type, its normalised form, the address to
-// deliver to and a masked form for logs.
+// target is a parsed contact: its type, the address to deliver to (the
+// contact as given, normalised: E.164 or the parsed address), its canonical
+// identity (contact.Phone.Key or contact.Email.Key), on which the send
+// limits, the code and the verified record are keyed, and a masked form for
+// logs.
 type target struct {
-	typ     int64
-	contact string
-	region  string // a phone's ISO region
-	masked  slog.Value
+	typ      int64
+	contact  string
+	region   string // a phone's ISO region
+	identity string
+	masked   slog.Value
 }
 
-func (t target) key() string { return strconv.FormatInt(t.typ, 10) + ":" + t.contact }
+func (t target) key() string { return strconv.FormatInt(t.typ, 10) + ":" + t.identity }
 
 // parseContact reads Type (a JSON number, or "1" from form and GET clients)
 // and Code: a phone number (E.164, or national digits taken as +86 as in the
@@ -150,19 +155,19 @@ func parseContact(req *tcapi.Request) (target, error) {
 		if err != nil {
 			return t, ErrInvalidFormat
 		}
-		t.contact, t.region, t.masked = p.E164(), p.Region(), p.LogValue()
+		t.contact, t.region, t.identity, t.masked = p.E164(), p.Region(), p.Key(), p.LogValue()
 		return t, nil
 	}
 	e, err := contact.ParseEmail(code)
 	if err != nil {
 		return t, ErrInvalidFormat
 	}
-	t.contact, t.masked = e.Address(), e.LogValue()
+	t.contact, t.identity, t.masked = e.Address(), e.Key(), e.LogValue()
 	return t, nil
 }
 
 func (t target) scope(account string) otp.Scope {
-	return otp.Scope{Account: account, Family: Name, Purpose: "verify-contact", Destination: t.contact}
+	return otp.Scope{Account: account, Family: Name, Purpose: "verify-contact", Destination: t.identity}
 }
 
 func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {

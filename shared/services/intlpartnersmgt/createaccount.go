@@ -3,9 +3,7 @@ package intlpartnersmgt
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"math/big"
 	"strconv"
@@ -14,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
-	"golang.org/x/crypto/argon2"
 
 	"github.com/verifyfn/verifyfn/shared/apierr"
 	"github.com/verifyfn/verifyfn/shared/contact"
@@ -53,7 +50,7 @@ func mailColl(account string) string    { return store.Coll(account, "mail") }
 func accountColl(account string) string { return store.Coll(account, "uin") }
 
 // createdAccount is the durable record of an account created by CreateAccount.
-// The password is kept only as an argon2id hash.
+// The password is kept only as an argon2id hash (package password).
 type createdAccount struct {
 	Uin          string `json:"uin"`
 	AccountType  string `json:"account_type"`
@@ -71,9 +68,10 @@ type createdAccount struct {
 var createAccountParams = []string{"AccountType", "Mail", "Password", "ConfirmPassword", "PhoneNum", "CountryCode",
 	"Area", "VerifyCode", "TradeOne", "TradeTwo", "Extended", "CustomerName"}
 
-// createAccount validates every field, then in one atomic store step checks
-// the code sent by SendVerifyCode, binds the number (at most
-// MaxAccountsPerPhone), claims the mail and records the account.
+// createAccount validates every field, checks the code sent by
+// SendVerifyCode, hashes the password and then, in one atomic store step,
+// consumes the code, binds the number (at most MaxAccountsPerPhone), claims
+// the mail and records the account.
 func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error) {
 	in := map[string]string{}
 	for _, name := range createAccountParams {
@@ -152,33 +150,48 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	}
 	req.Log(slog.Any("to", phone))
 
-	hash, err := hashPassword(in["Password"])
-	if err != nil {
-		return nil, tcapi.ErrInternal.Wrap(err)
-	}
+	// The work is ordered cheap to costly, in two store steps. The first
+	// (one round trip, as for any SelfLimited action) consumes the request
+	// rate and checks the code and the records' preconditions without
+	// consuming the code (Keep): a burst beyond the rate, a wrong, used or
+	// burned code, a registered mail or a number with its maximum of
+	// accounts is answered before any password is hashed. Only then is the
+	// password hashed (argon2id, 19 MiB each), a bounded number of hashes at
+	// once (shared/password), waiting with the request's context. The second step consumes the
+	// code and writes every record atomically, so the record holding the
+	// hash is never half-written. A concurrent request may consume or burn
+	// the code between the two steps; the second step then answers like any
+	// used code (VerificationCodeIllegal) and writes nothing. It carries no
+	// rate: the request was counted once.
 	uin, err := newUin()
 	if err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
 	account := req.Account.ID
-	rec, err := json.Marshal(createdAccount{
+	acct := createdAccount{
 		Uin: uin, AccountType: in["AccountType"], Mail: mail.Address(), Phone: phone.E164(), Area: strings.ToUpper(in["Area"]),
-		PasswordHash: hash, TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
-	})
+		TradeOne: in["TradeOne"], TradeTwo: in["TradeTwo"], CustomerName: in["CustomerName"], Extended: in["Extended"],
+	}
+	rate := req.TakeRate()
+	scope := otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.Key()}
+	ops := func(rec []byte) []store.Op {
+		return []store.Op{
+			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.Key(), Max: s.cfg.MaxAccountsPerPhone},
+			{Kind: store.Insert, Coll: mailColl(account), Key: mail.Key(), Value: []byte(uin)},
+			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
+		}
+	}
+	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate, Ops: ops(nil), Keep: true}); err != nil {
+		return nil, createOutcomes.Map(err)
+	}
+	if acct.PasswordHash, err = s.cfg.Passwords.Hash(ctx, in["Password"]); err != nil {
+		return nil, tcapi.ErrInternal.Wrap(err) // the request ended while waiting: nothing was written
+	}
+	rec, err := json.Marshal(acct)
 	if err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
-	rate := *req.TakeRate()
-	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
-		Scope: otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: phone.E164()},
-		Code:  code,
-		Rate:  &rate,
-		Ops: []store.Op{
-			{Kind: store.Incr, Coll: BoundColl(account), Key: phone.E164(), Max: s.cfg.MaxAccountsPerPhone},
-			{Kind: store.Insert, Coll: mailColl(account), Key: strings.ToLower(mail.Address()), Value: []byte(uin)},
-			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
-		},
-	})
+	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: ops(rec)})
 	if err != nil {
 		return nil, createOutcomes.Map(err)
 	}
@@ -253,19 +266,6 @@ func checkArea(a string) *apierr.Error {
 		return ErrAreaContent
 	}
 	return nil
-}
-
-// hashPassword returns an argon2id PHC string with OWASP's parameters
-// (19 MiB, 2 iterations, 1 lane).
-func hashPassword(p string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
-	}
-	const mem, iter, lanes = 19 * 1024, 2, 1
-	key := argon2.IDKey([]byte(p), salt, iter, mem, lanes, 32)
-	enc := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, mem, iter, lanes, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
 // newUin draws a 12-digit account UIN.

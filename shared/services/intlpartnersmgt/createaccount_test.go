@@ -3,10 +3,10 @@ package intlpartnersmgt_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/services/intlpartnersmgt"
 	"github.com/verifyfn/verifyfn/shared/store"
 )
@@ -50,9 +51,12 @@ var fast = apitest.WithConfig(func(c *config.Config) {
 	c.Windows = []store.Window{{Period: time.Hour, Max: 100}}
 })
 
+// TestCreateAccountFlow runs at production strength (the one in-process test
+// that does): the stored record keeps the password only as an argon2id hash
+// with OWASP's parameters.
 func TestCreateAccountFlow(t *testing.T) {
-	s := apitest.Start(t, fast)
-	c := s.Tencent(tcclient.Options{})
+	s := apitest.Start(t, fast, apitest.WithPasswords(password.New(password.OWASP(), 0)))
+	c := s.Tencent(tcclient.Options{Timeout: 10 * time.Minute})
 	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +80,25 @@ func TestCreateAccountFlow(t *testing.T) {
 	v, ok, _ := s.App.Store.Get(context.Background(), intlpartnersmgt.BoundColl(accounts.DevAccountID), "+85251234567")
 	if !ok || string(v) != "1" {
 		t.Fatalf("bound count = %q, want 1", v)
+	}
+	raw, ok, err := s.App.Store.Get(context.Background(), store.Coll(accounts.DevAccountID, "uin"), uin)
+	if err != nil || !ok {
+		t.Fatalf("account record %s: %v, %v", uin, ok, err)
+	}
+	var rec struct {
+		PasswordHash string `json:"password_hash"`
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rec.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(string(raw), "Passw0rd!") {
+		t.Fatalf("stored password %q, want an argon2id hash with OWASP's parameters", rec.PasswordHash)
+	}
+	if ok, err := s.Passwords.Verify(context.Background(), rec.PasswordHash, "Passw0rd!"); err != nil || !ok {
+		t.Fatalf("the stored hash does not verify the password: %v, %v", ok, err)
+	}
+	if n := s.Passwords.Runs(); n != 1 {
+		t.Fatalf("%d passwords hashed, want 1 (the reused code must be refused before hashing)", n)
 	}
 	if strings.Contains(s.Logs(), "Passw0rd!") {
 		t.Fatal("the password reached the log")
@@ -170,8 +193,12 @@ func TestCreateAccountMailAndBindLimits(t *testing.T) {
 	sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "61234567"})
 	p := accountParams("USER0@example.com", s.LastCode(t, "+85261234567"))
 	p["PhoneNum"] = "61234567"
+	hashed := s.Passwords.Runs()
 	if _, err := createAccount(c, p); sdkCode(t, err) != "FailedOperation.MailIsRegistered" {
 		t.Fatalf("a registered mail: %v", err)
+	}
+	if s.Passwords.Runs() != hashed {
+		t.Fatal("a registered mail was refused only after hashing the password")
 	}
 	// The conflict did not consume the code: a fresh mail passes with it.
 	p["Mail"] = "new@example.com"
@@ -197,29 +224,100 @@ func TestCreateAccountSixthOnOneNumber(t *testing.T) {
 	if _, err := createAccount(c, accountParams("sixth@example.com", code)); sdkCode(t, err) != "FailedOperation.PhoneBindUpper" {
 		t.Fatalf("the 6th account: %v", err)
 	}
+	if n := s.Passwords.Runs(); n != 0 {
+		t.Fatalf("%d passwords hashed for a refused account", n)
+	}
 }
 
+// TestCreateAccountConcurrentSameCode: 20 requests with the right code at
+// once create exactly one account; every other one is answered
+// VerificationCodeIllegal and writes nothing. Outcomes only: the client waits
+// as long as the server needs, and passwords are hashed with the test
+// hasher's cheap parameters.
 func TestCreateAccountConcurrentSameCode(t *testing.T) {
 	s := apitest.Start(t, fast, apitest.WithConfig(func(c *config.Config) { c.RateLimit = 1000 }))
-	c := s.Tencent(tcclient.Options{})
+	c := s.Tencent(tcclient.Options{Timeout: 10 * time.Minute})
 	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
 		t.Fatal(err)
 	}
 	code := s.LastCode(t, "+85251234567")
-	var ok atomic.Int32
+	const n = 20
+	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range 20 {
+	for i := range n {
 		wg.Go(func() {
-			if _, err := createAccount(c, accountParams("c"+strconv.Itoa(i)+"@example.com", code)); err == nil {
-				ok.Add(1)
-			} else if got := sdkCode(t, err); got != "FailedOperation.VerificationCodeIllegal" {
-				t.Errorf("code %q", got)
-			}
+			_, errs[i] = createAccount(c, accountParams("c"+strconv.Itoa(i)+"@example.com", code))
 		})
 	}
 	wg.Wait()
-	if ok.Load() != 1 {
-		t.Fatalf("%d accounts created with one code, want 1", ok.Load())
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+		} else if got := sdkCode(t, err); got != "FailedOperation.VerificationCodeIllegal" {
+			t.Errorf("code %q, want FailedOperation.VerificationCodeIllegal", got)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d accounts created with one code, want 1", ok)
+	}
+	ctx := context.Background()
+	for _, coll := range []string{"uin", "mail"} {
+		if _, total, err := s.App.Store.List(ctx, store.Coll(accounts.DevAccountID, coll), 0, n); err != nil || total != 1 {
+			t.Fatalf("%d %s records (%v), want 1", total, coll, err)
+		}
+	}
+	if v, _, _ := s.App.Store.Get(ctx, intlpartnersmgt.BoundColl(accounts.DevAccountID), "+85251234567"); string(v) != "1" {
+		t.Fatalf("bound count = %q, want 1", v)
+	}
+	if h := s.Passwords.Runs(); h < 1 || h > n {
+		t.Fatalf("%d passwords hashed for %d requests", h, n)
+	}
+}
+
+// TestCreateAccountWrongCodeBurst: 200 parallel calls with a wrong code from
+// one credential (rate limit 20 a second, on the test's frozen clock): 20
+// are admitted and answered VerificationCodeIllegal (the code burns after
+// its 5 attempts), the other 180 RequestLimitExceeded, and not one password
+// is hashed. The burned code is then refused without hashing too.
+func TestCreateAccountWrongCodeBurst(t *testing.T) {
+	s := apitest.Start(t, fast)
+	c := s.Tencent(tcclient.Options{Timeout: 10 * time.Minute})
+	if err := sendCode(c, map[string]any{"CountryCode": "852", "PhoneNum": "51234567"}); err != nil {
+		t.Fatal(err)
+	}
+	right := s.LastCode(t, "+85251234567")
+	r, _ := strconv.Atoi(right)
+	wrong := fmt.Sprintf("%06d", (r+1)%1000000)
+	const n = 200
+	codes := make([]string, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			_, err := createAccount(c, accountParams("w"+strconv.Itoa(i)+"@example.com", wrong))
+			codes[i] = sdkCode(t, err)
+		})
+	}
+	close(start)
+	wg.Wait()
+	count := map[string]int{}
+	for _, code := range codes {
+		count[code]++
+	}
+	if count["FailedOperation.VerificationCodeIllegal"] != 20 || count["RequestLimitExceeded"] != n-20 {
+		t.Fatalf("answers %v; want 20 FailedOperation.VerificationCodeIllegal and %d RequestLimitExceeded", count, n-20)
+	}
+	if h := s.Passwords.Runs(); h != 0 {
+		t.Fatalf("%d passwords hashed for wrong codes, want 0", h)
+	}
+	s.Clock.Advance(2 * time.Second)
+	if _, err := createAccount(c, accountParams("late@example.com", right)); sdkCode(t, err) != "FailedOperation.VerificationCodeIllegal" {
+		t.Fatalf("the burned code: %v", err)
+	}
+	if h := s.Passwords.Runs(); h != 0 {
+		t.Fatalf("%d passwords hashed for a burned code, want 0", h)
 	}
 }
 

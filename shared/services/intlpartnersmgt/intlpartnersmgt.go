@@ -17,6 +17,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/contact"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/otp"
+	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/store"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
 )
@@ -53,6 +54,10 @@ type Config struct {
 	UnsupportedCountryCodes []int
 	// MaxAccountsPerPhone bounds the accounts bound to one number (default 5).
 	MaxAccountsPerPhone int64
+	// Passwords hashes CreateAccount's passwords (default: OWASP's argon2id
+	// parameters, GOMAXPROCS hashes at a time). Tests may pass a hasher
+	// with password.TestOnly parameters; the configuration cannot.
+	Passwords *password.Hasher
 }
 
 type svc struct {
@@ -98,6 +103,9 @@ func newSvc(cfg Config) *svc {
 	if cfg.MaxAccountsPerPhone == 0 {
 		cfg.MaxAccountsPerPhone = 5
 	}
+	if cfg.Passwords == nil {
+		cfg.Passwords = password.New(password.OWASP(), 0)
+	}
 	s := &svc{cfg: cfg}
 	s.countries = sync.OnceValue(s.countryCodes)
 	s.tradesEN = sync.OnceValue(func() []tradeOneNode { return tradeList(false) })
@@ -106,7 +114,9 @@ func newSvc(cfg Config) *svc {
 }
 
 // BoundColl is the collection counting the accounts bound to each number of
-// an account (key: E.164 number, value: decimal count).
+// an account (key: the number's canonical handset key, contact.Phone.Key,
+// which is its E.164 form but for the few numbers with two spellings; value:
+// decimal count).
 func BoundColl(account string) string { return store.Coll(account, "bound") }
 
 // phone validates CountryCode and PhoneNum: both required; the country code
@@ -149,10 +159,10 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 	}
 	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
-		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.E164()},
+		Scope:   otp.Scope{Account: account, Family: Name, Purpose: "register", Destination: p.Key()},
 		Digits:  6,
 		Rate:    &rate,
-		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.E164(), Max: s.cfg.MaxAccountsPerPhone},
+		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.Key(), Max: s.cfg.MaxAccountsPerPhone},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
 	})
 	return nil, sendOutcomes.Map(err)

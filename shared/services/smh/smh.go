@@ -104,7 +104,7 @@ type target struct {
 	purpose  string
 	phone    contact.Phone
 	instance string
-	admin    string // the instance's current super admin (E.164), "" when unknown
+	admin    string // the instance's current super admin (its handset key, contact.Phone.Key), "" when unknown
 }
 
 // parse validates Purpose, CountryCode, PhoneNumber and InstanceId, in the
@@ -154,31 +154,36 @@ func (s *svc) parse(ctx context.Context, req *tcapi.Request) (target, error) {
 	return t, nil
 }
 
-// currentAdmin is the super admin recorded in the store, else the one in the
-// accounts file.
+// currentAdmin is the handset key of the super admin recorded in the store,
+// else of the one in the accounts file, so that it compares equal to the
+// key of any spelling of that number.
 func (s *svc) currentAdmin(ctx context.Context, account *accounts.Account, inst accounts.SMHInstance) (string, error) {
 	v, ok, err := s.cfg.Records.Get(ctx, AdminColl(account.ID), inst.ID)
 	if err != nil {
 		return "", err
 	}
+	number := inst.SuperAdmin
 	if ok {
-		return string(v), nil
+		number = string(v)
 	}
-	if inst.SuperAdmin == "" {
+	if number == "" {
 		return "", nil
 	}
-	p, err := contact.ParsePhone("", inst.SuperAdmin)
+	p, err := contact.ParsePhone("", number)
 	if err != nil {
-		p, err = contact.ParsePhone("86", inst.SuperAdmin)
+		p, err = contact.ParsePhone("86", number)
 	}
 	if err != nil {
+		if ok {
+			return number, nil // a stored value is an E.164 number; kept as a guard
+		}
 		return "", nil
 	}
-	return p.E164(), nil
+	return p.Key(), nil
 }
 
 func (t target) scope(account string) otp.Scope {
-	return otp.Scope{Account: account, Family: Name, Purpose: t.purpose, Destination: t.phone.E164(), Extra: t.instance}
+	return otp.Scope{Account: account, Family: Name, Purpose: t.purpose, Destination: t.phone.Key(), Extra: t.instance}
 }
 
 func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) {
@@ -188,9 +193,9 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 	}
 	if t.instance != "" {
 		switch {
-		case t.purpose == BindSuperAdmin && t.admin == t.phone.E164():
+		case t.purpose == BindSuperAdmin && t.admin == t.phone.Key():
 			return nil, ErrNotModified
-		case t.purpose == ChannelUpdateVerify && t.admin != t.phone.E164():
+		case t.purpose == ChannelUpdateVerify && t.admin != t.phone.Key():
 			return nil, ErrNotSuperAdmin
 		}
 	}

@@ -288,6 +288,9 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		}
 		return store.CheckResult{Status: store.Mismatch, Attempts: rec.attempts}, nil
 	}
+	if op.Keep {
+		return store.CheckResult{Status: store.Passed, Attempts: rec.attempts}, nil
+	}
 	if len(op.Ops) > 0 {
 		// Records first: the code is consumed only once they are written.
 		i, err := s.records.Apply(op.Ops)

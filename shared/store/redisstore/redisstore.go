@@ -422,7 +422,11 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		keys = append(keys, PrefixEphemeral+op.Rate.Key)
 		rateIdx, rateLimit, ratePer = len(keys), op.Rate.Limit, us(op.Rate.Per)
 	}
-	args := []any{op.Digest, op.MaxAttempts, rateIdx, rateLimit, ratePer}
+	keep := 0
+	if op.Keep {
+		keep = 1
+	}
+	args := []any{op.Digest, op.MaxAttempts, rateIdx, rateLimit, ratePer, keep}
 	keys, args = opArgs(op.Ops, keys, args)
 	v, err := s.run(ctx, checkScript, keys, args...)
 	if err != nil {

@@ -184,13 +184,15 @@ return 0
 //
 // KEYS: 1 code hash, [rate key], then three keys per collection of the ops.
 // ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
-// 5 rate period µs, 6.. the ops (see read_ops).
+// 5 rate period µs, 6 keep (1: on a match change nothing), 7.. the ops (see
+// read_ops).
 var checkScript = newScript(`
 local now = now_us()
 local code = KEYS[1]
 local digest, maxatt = ARGV[1], tonumber(ARGV[2])
 local ri, rlimit, rper = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local ops = read_ops(6)
+local keep = ARGV[6] == '1'
+local ops = read_ops(7)
 
 if ri > 0 then
   local ok = gcra(KEYS[ri], rlimit, rper, now)
@@ -214,6 +216,7 @@ if not same(rec[1], digest) then
   end
   return {1, a, 0}
 end
+if keep then return {0, a, 0} end
 apply(ops)
 redis.call('DEL', code)
 return {0, a, 0}

@@ -3,9 +3,9 @@
 // a function that builds a fresh Harness, and the suite checks the semantics
 // of the store model (package store) that the engine and the services rely
 // on: code lifetime, cooldowns, window caps, attempt caps (carried over on a
-// resend, fresh after a burn), single use, revocation, durable records and
-// their preconditions, listing order and paging, nonce replay, rate limits,
-// and atomicity under concurrent calls.
+// resend, fresh after a burn), single use, checks that keep the code,
+// revocation, durable records and their preconditions, listing order and
+// paging, nonce replay, rate limits, and atomicity under concurrent calls.
 //
 // Time: stores that honour the Now of each operation (memstore, filestore)
 // get a fake clock that Advance moves at once. Stores on a server clock
@@ -64,6 +64,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Guard", testGuard},
 		{"CheckAppliesRecords", testCheckOps},
 		{"CheckPreconditionsFirst", testCheckPreconditionsFirst},
+		{"KeepChecksWithoutConsuming", testKeep},
+		{"KeepCountsAttempts", testKeepAttempts},
+		{"KeepConsumesRate", testKeepRate},
 		{"ApplyPreconditions", testApply},
 		{"ApplyAllOrNothing", testApplyAtomic},
 		{"ValuesRoundTrip", testValues},
@@ -76,6 +79,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ConcurrentWrongGuesses", testConcurrentWrong},
 		{"ConcurrentRightChecks", testConcurrentRight},
 		{"ConcurrentMixedGuesses", testConcurrentMixed},
+		{"ConcurrentKeepThenConsume", testConcurrentKeepThenConsume},
 		{"ConcurrentAllow", testConcurrentAllow},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"ConcurrentIncr", testConcurrentIncr},
@@ -162,6 +166,23 @@ func (f *fixture) wantCheck(d dest, dg []byte, maxAttempts int, want store.Check
 	f.Helper()
 	if r := f.check(d, dg, maxAttempts, ops...); r.Status != want || r.Attempts != wantAttempts {
 		f.Fatalf("Check = %+v, want status %d with %d attempts", r, want, wantAttempts)
+	}
+}
+
+// keep runs a CheckOp with Keep set.
+func (f *fixture) keep(d dest, dg []byte, maxAttempts int, ops ...store.Op) store.CheckResult {
+	f.Helper()
+	r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: maxAttempts, Ops: ops, Keep: true})
+	if err != nil {
+		f.Fatalf("Check with Keep: %v", err)
+	}
+	return r
+}
+
+func (f *fixture) wantKeep(d dest, dg []byte, maxAttempts int, want store.CheckStatus, wantAttempts int, ops ...store.Op) {
+	f.Helper()
+	if r := f.keep(d, dg, maxAttempts, ops...); r.Status != want || r.Attempts != wantAttempts {
+		f.Fatalf("Check with Keep = %+v, want status %d with %d attempts", r, want, wantAttempts)
 	}
 }
 
@@ -401,6 +422,78 @@ func testCheckPreconditionsFirst(f *fixture) {
 	}
 	f.wantCheck(d, digest(), 5, store.Mismatch, 1) // no attempt was counted before
 	f.wantCheck(d, dg, 5, store.Passed, 1)
+}
+
+func testKeep(f *fixture) {
+	coll, bound := f.coll("accounts"), f.coll("bound")
+	d, dg := f.dest("a"), digest()
+	f.wantKeep(d, dg, 5, store.NoCode, 0) // nothing sent yet
+	f.mustIssue(f.issueOp(d, dg), 0)
+	ops := []store.Op{
+		{Kind: store.Insert, Coll: coll, Key: "k", Value: []byte("v")},
+		{Kind: store.Incr, Coll: bound, Key: "+1", Max: 5},
+	}
+	// A match changes nothing: the code stays live, no op is applied.
+	f.wantKeep(d, dg, 5, store.Passed, 0, ops...)
+	f.wantKeep(d, dg, 5, store.Passed, 0, ops...)
+	f.wantMissing(coll, "k")
+	f.wantMissing(bound, "+1")
+	// A mismatch counts as without Keep.
+	f.wantKeep(d, digest(), 5, store.Mismatch, 1, ops...)
+	// Preconditions come first and cost no attempt, code right or wrong.
+	f.apply(store.Op{Kind: store.Insert, Coll: coll, Key: "taken"})
+	conflict := store.Op{Kind: store.Insert, Coll: coll, Key: "taken"}
+	for _, g := range [][]byte{dg, digest()} {
+		if r := f.keep(d, g, 5, ops[0], conflict); r.Status != store.Conflict || r.Op != 1 {
+			f.Fatalf("Check with Keep and a failing precondition = %+v, want Conflict of op 1", r)
+		}
+	}
+	// The kept code still passes once without Keep, which applies the ops.
+	f.wantCheck(d, dg, 5, store.Passed, 1, ops...)
+	f.wantGet(coll, "k", "v")
+	f.wantGet(bound, "+1", "1")
+	f.wantKeep(d, dg, 5, store.NoCode, 0)
+	f.wantCheck(d, dg, 5, store.NoCode, 0)
+}
+
+func testKeepAttempts(f *fixture) {
+	d, dg := f.dest("a"), digest()
+	op := f.issueOp(d, dg)
+	op.MaxAttempts = 2
+	f.mustIssue(op, 0)
+	f.wantKeep(d, digest(), 2, store.Mismatch, 1)
+	f.wantKeep(d, digest(), 2, store.Exhausted, 2) // burned at the cap
+	f.wantKeep(d, dg, 2, store.Exhausted, 2)
+	f.wantCheck(d, dg, 2, store.Exhausted, 2)
+	// A resend carries the attempts spent with Keep.
+	d2, dg2 := f.dest("b"), digest()
+	op2 := f.issueOp(d2, digest())
+	f.mustIssue(op2, 0)
+	f.wantKeep(d2, digest(), 5, store.Mismatch, 1)
+	op2.Digest = dg2
+	f.mustIssue(op2, 1)
+	f.wantKeep(d2, dg2, 5, store.Passed, 1)
+	f.wantCheck(d2, dg2, 5, store.Passed, 1)
+}
+
+func testKeepRate(f *fixture) {
+	d, dg := f.dest("a"), digest()
+	f.mustIssue(f.issueOp(d, dg), 0)
+	rate := &store.Rate{Key: f.key("rate:check"), Limit: 1, Per: time.Hour}
+	keep := func() store.CheckResult {
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), Rate: rate, CodeKey: d.code, Digest: dg, MaxAttempts: 5, Keep: true})
+		if err != nil {
+			f.Fatal(err)
+		}
+		return r
+	}
+	if r := keep(); r.Status != store.Passed {
+		f.Fatalf("first Check with Keep = %+v, want Passed", r)
+	}
+	if r := keep(); r.Status != store.CheckLimited {
+		f.Fatalf("second Check with Keep = %+v, want CheckLimited", r)
+	}
+	f.wantCheck(d, dg, 5, store.Passed, 0) // still live, no attempt counted
 }
 
 func testApply(f *fixture) {
@@ -752,6 +845,29 @@ func testConcurrentMixed(f *fixture) {
 			f.Fatalf("49 wrong and 1 right guess at once: %d passed, %d mismatches; want at most 1 and 4", p, m)
 		}
 	}
+}
+
+// testConcurrentKeepThenConsume: many requests with the right code each
+// check with Keep and, when that passed, consume: exactly one consume passes
+// and applies its ops; every other request finds no code, at its Keep check
+// or at its consume.
+func testConcurrentKeepThenConsume(f *fixture) {
+	coll := f.coll("once")
+	d, dg := f.dest("a"), digest()
+	f.mustIssue(f.issueOp(d, dg), 0)
+	ops := []store.Op{{Kind: store.Incr, Coll: coll, Key: "passes"}}
+	res := parallel(f, 50, func(int) (store.CheckStatus, error) {
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Ops: ops, Keep: true})
+		if err != nil || r.Status != store.Passed {
+			return r.Status, err
+		}
+		r, err = f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Ops: ops})
+		return r.Status, err
+	})
+	if p, n := count(res, store.Passed), count(res, store.NoCode); p != 1 || n != 49 {
+		f.Fatalf("50 concurrent Keep-then-consume: %v; want 1 passed and 49 no code", res)
+	}
+	f.wantGet(coll, "passes", "1")
 }
 
 func testConcurrentAllow(f *fixture) {
