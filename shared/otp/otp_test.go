@@ -465,10 +465,13 @@ func TestCheckedVerdicts(t *testing.T) {
 	}
 	code := r.last(t)
 	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Keep: true})
-	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: []store.Op{{Kind: store.MustExist, Coll: "{1}:c", Key: "k"}}}) // conflict
-	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}})
-	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}}) // rate-limited
-	check(e, scope, code) // used
+	// A failed precondition, then the right code, then a rate-limited check,
+	// then the used code.
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: []store.Op{{Kind: store.MustExist, Coll: "{1}:c", Key: "k"}}})
+	rate := &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate})
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate})
+	check(e, scope, code)
 	clk.Advance(2 * time.Minute)
 	if err := send(e, r, scope); err != nil {
 		t.Fatal(err)
