@@ -23,6 +23,7 @@ import (
 	"github.com/verifyfn/verifyfn/shared/control"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/otp"
 	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
@@ -52,6 +53,9 @@ type Options struct {
 	// hasher with password.TestOnly parameters where the strength of the
 	// hash is not under test; no configuration setting weakens it.
 	Passwords *password.Hasher
+	// Metrics, if not nil, counts requests, messages, checks and store
+	// operations (see package metrics); nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // ConfigError is a configuration that cannot be served: a malformed file
@@ -85,6 +89,7 @@ type Store interface {
 	Get(ctx context.Context, coll, key string) ([]byte, bool, error)
 	List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error)
 	Apply(ctx context.Context, ops []store.Op) (int, error)
+	Reset(ctx context.Context, account string) error // the test kit's control plane
 }
 
 // App is an assembled verifyfn.
@@ -96,7 +101,11 @@ type App struct {
 	DevAccount bool
 	// Control is the test kit's control plane, nil when it is off.
 	Control *control.Plane
-	closers []io.Closer
+	// Metrics are Options.Metrics (nil when none).
+	Metrics  *metrics.Metrics
+	observed *metrics.ObservedStore // the store as the app uses it, measured
+	sender   delivery.Sender
+	closers  []io.Closer
 }
 
 // New assembles verifyfn.
@@ -159,18 +168,26 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		a.closers = append(a.closers, opened)
 		st = opened
 	}
-	a.Store = st
+	a.Store, a.Metrics = st, opt.Metrics
 	// now is the time codes, limits and records see: the test kit's clock
 	// when the control plane is on. Signatures are checked against opt.Now.
 	now := opt.Now
-	ctl := newControl(cfg, opt, st)
+	ctl := newControl(cfg, opt, st) // the raw store: it resets it and reads its client
 	if ctl != nil {
 		now = ctl.Now
 	}
 	a.Control = ctl
+	a.observed = opt.Metrics.Store(st) // measures nothing without metrics
+	var checked func(family, outcome string)
+	var deliveries delivery.Observer
+	var requests tcapi.Observer
+	if m := opt.Metrics; m != nil { // the hooks of package metrics
+		st, checked, deliveries, requests = a.observed, m.Checked, m, m
+	}
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
 		Windows: cfg.Windows, Now: now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Checked: checked,
 	})
 	if err != nil {
 		return nil, configError(err)
@@ -188,15 +205,19 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	sender := opt.Sender
 	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record})
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record, Observer: deliveries})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
-	} else if record != nil {
-		sender = record(sender)
+	} else {
+		sender = delivery.Observed(sender, "custom", deliveries)
+		if record != nil {
+			sender = record(sender)
+		}
 	}
+	a.sender = sender
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
 	var services []tcapi.Service
@@ -222,7 +243,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	tc, err := tcapi.New(tcapi.Config{
 		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
-		Intercept: tcIntercept,
+		Intercept: tcIntercept, Observer: requests,
 	}, services...)
 	if err != nil {
 		return nil, err
@@ -233,7 +254,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		alibaba = append(alibaba, cams.New(cams.Config{Engine: engine, Sender: sender, Now: now, RateLimit: cfg.CAMSRateLimit}))
 		acs, err := acsapi.New(acsapi.Config{
 			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
-			Intercept: acsIntercept,
+			Intercept: acsIntercept, Observer: requests,
 		}, alibaba...)
 		if err != nil {
 			return nil, err

@@ -29,6 +29,7 @@ const (
 type Message struct {
 	Channel Channel
 	To      string // E.164 phone number or email address
+	Region  string // ISO 3166 region of a phone number, as the service parsed it ("" for email or unknown)
 	Subject string // email subject, rendered with Text
 	Text    string
 	Code    string

@@ -116,6 +116,15 @@ type NonceClaimer interface {
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
 }
 
+// Observer is told of every request once it is answered: its service and
+// action as routed ("" when the request named none this front door
+// defines, or was refused before it said), the code answered ("OK" or the
+// error code) and the time from its arrival to its answer. Metrics
+// implement it.
+type Observer interface {
+	ObserveRequest(service, action, code string, elapsed time.Duration)
+}
+
 // Config wires the front door.
 type Config struct {
 	Credentials Credentials
@@ -134,6 +143,8 @@ type Config struct {
 	HostHeader string
 	// Intercept, when set, runs before every handler (see Intercept).
 	Intercept Intercept
+	// Observer, if not nil, is told of every request (metrics).
+	Observer Observer
 }
 
 // Server is the front door; it implements http.Handler.
@@ -224,6 +235,10 @@ func (r *Request) Log(a slog.Attr) { r.logAttrs = append(r.logAttrs, a) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var began time.Time
+	if s.cfg.Observer != nil {
+		began = time.Now() // the real clock, whatever Config.Now says
+	}
 	start := s.cfg.Now()
 	id := newRequestID()
 	req, out, err := s.serve(r, id, start)
@@ -247,6 +262,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 	s.logRequest(r, req, id, code, start)
+	if s.cfg.Observer != nil {
+		service, action := s.routed(req)
+		s.cfg.Observer.ObserveRequest(service, action, code, time.Since(began))
+	}
+}
+
+// routed names the service and action of req as far as they are ones this
+// front door defines ("" otherwise), so that made-up names never reach an
+// Observer.
+func (s *Server) routed(req *Request) (service, action string) {
+	svc := s.services[req.Service]
+	if svc == nil {
+		return "", ""
+	}
+	if svc.actions[req.Action] == nil {
+		return svc.Name, ""
+	}
+	return svc.Name, req.Action
 }
 
 // serve runs the stages. It returns the request as far as it was understood

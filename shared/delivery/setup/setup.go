@@ -69,6 +69,9 @@ type Options struct {
 	// templates, so that it sees each message as it is delivered (the test
 	// kit records them).
 	Wrap func(delivery.Sender) delivery.Sender
+	// Observer, if not nil, is told of every provider's attempt at a
+	// message (the outbox counts as provider "outbox").
+	Observer delivery.Observer
 }
 
 // New builds the sender cfg describes. The closer releases files it opened.
@@ -104,7 +107,7 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			return nil, nil, err
 		}
 		closers = append(closers, ob)
-		sender = ob
+		sender = delivery.Observed(ob, "outbox", opt.Observer)
 	} else {
 		name, data := "VERIFYFN_DELIVERY_YAML", []byte(d.YAML)
 		if d.File != "" {
@@ -376,7 +379,7 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 				}
 				seen[n] = true
 				b.used = true
-				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: b.sender})
+				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: delivery.Observed(b.sender, n, p.opt.Observer)})
 			}
 			routes = append(routes, rt)
 		}

@@ -238,7 +238,7 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 	}
 	t := target{space: spaceID, phone: phone}
 	msg := delivery.Message{
-		Channel: channel, To: phone.E164(), Locale: locale,
+		Channel: channel, To: phone.E164(), Region: phone.Region(), Locale: locale,
 		Action: req.Action, Purpose: Purpose, Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

@@ -129,6 +129,7 @@ func New(cfg Config) tcapi.Service {
 type target struct {
 	typ      int64
 	contact  string
+	region   string // a phone's ISO region
 	identity string
 	masked   slog.Value
 }
@@ -158,7 +159,7 @@ func parseContact(req *tcapi.Request) (target, error) {
 		if err != nil {
 			return t, ErrInvalidFormat
 		}
-		t.contact, t.identity, t.masked = p.E164(), p.Key(), p.LogValue()
+		t.contact, t.region, t.identity, t.masked = p.E164(), p.Region(), p.Key(), p.LogValue()
 		return t, nil
 	}
 	e, err := contact.ParseEmail(code)
@@ -193,7 +194,7 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		channel = delivery.Email
 	}
 	msg := delivery.Message{
-		Channel: channel, To: t.contact, Locale: delivery.NormalizeLocale(req.Language),
+		Channel: channel, To: t.contact, Region: t.region, Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

@@ -167,7 +167,7 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 	req.Log(slog.Any("to", p))
 	account := req.Account.ID
 	msg := delivery.Message{
-		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
+		Channel: delivery.SMS, To: p.E164(), Region: p.Region(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "register", Account: account,
 	}
 	rate := *req.TakeRate()

@@ -224,7 +224,7 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 		}
 	}
 	msg := delivery.Message{
-		Channel: delivery.SMS, To: t.phone.E164(), Locale: delivery.NormalizeLocale(req.Language),
+		Channel: delivery.SMS, To: t.phone.E164(), Region: t.phone.Region(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: t.purpose, Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

@@ -302,5 +302,11 @@ func (r *Records) Reset(prefix string) error {
 	return unavailable(err)
 }
 
+// Ping reports whether the file answers: a read-only transaction, which
+// fails once the file is closed.
+func (r *Records) Ping() error {
+	return unavailable(r.db.View(func(*bolt.Tx) error { return nil }))
+}
+
 // Close implements memstore.Records.
 func (r *Records) Close() error { return r.db.Close() }

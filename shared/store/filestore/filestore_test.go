@@ -114,9 +114,15 @@ func TestClosedFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 	st.Close()
 	if _, err := st.Apply(context.Background(), []store.Op{{Kind: store.Insert, Coll: "{1}:x", Key: "k"}}); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Apply after Close: %v", err)
+	}
+	if err := st.Ping(context.Background()); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping after Close: %v", err)
 	}
 }
 

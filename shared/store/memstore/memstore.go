@@ -134,6 +134,19 @@ func (s *Store) begin(ctx context.Context) error {
 	return nil
 }
 
+// Ping reports whether the store answers: an error once it is closed, or
+// when the records backend has a Ping of its own that fails.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if p, ok := s.records.(interface{ Ping() error }); ok {
+		return unavailable(p.Ping())
+	}
+	return nil
+}
+
 // Issue runs an IssueOp atomically.
 func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
 	if err := s.begin(ctx); err != nil {

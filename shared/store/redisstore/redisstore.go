@@ -625,6 +625,21 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 	return nil
 }
 
+// Ping reports whether Redis answers: one PING, to every master of a
+// cluster.
+func (s *Store) Ping(ctx context.Context) error {
+	if c, ok := s.c.(*redis.ClusterClient); ok {
+		if err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() }); err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
 // globEscape quotes the glob metacharacters of s for a SCAN MATCH pattern.
 func globEscape(s string) string {
 	var b strings.Builder

@@ -148,6 +148,20 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
+// Ping answers while the server does, and fails closed once it is gone.
+func TestPing(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	ctx := context.Background()
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	srv.Kill()
+	if err := st.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping with the server gone: %v", err)
+	}
+}
+
 // A flushed script cache (NOSCRIPT) is handled by sending the script again.
 func TestScriptFlush(t *testing.T) {
 	srv := redistest.Start(t)
@@ -246,7 +260,13 @@ func TestClusterNodeDownFailsClosed(t *testing.T) {
 	if err := apply(down); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping with every node up: %v", err)
+	}
 	cl.Nodes[0].Kill()
+	if err := st.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping with a master down: %v", err)
+	}
 	start := time.Now()
 	if err := apply(down); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Apply on the dead node's slot: %v", err)
