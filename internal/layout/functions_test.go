@@ -51,12 +51,12 @@ var modules = map[string]struct {
 }{
 	"github.com/aws/aws-lambda-go":       {[]string{"shared/runtime/awslambda"}, "the Lambda runtime"},
 	"github.com/tencentyun/scf-go-lib":   {[]string{"shared/runtime/scf"}, "SCF's event and message types"},
-	"github.com/redis/go-redis/v9":       {[]string{"shared/store/redisstore"}, "the Redis store"},
+	"github.com/redis/go-redis/v9":       {[]string{"shared/store/redisstore", "shared/control"}, "the Redis store; the control plane's state shared on Redis"},
 	"github.com/cespare/xxhash/v2":       {nil, "go-redis's cluster slots"},
 	"go.uber.org/atomic":                 {nil, "go-redis"},
 	"go.etcd.io/bbolt":                   {[]string{"shared/store/filestore"}, "the file store"},
 	"golang.org/x/sys":                   {nil, "bbolt"},
-	"github.com/nyaruka/phonenumbers":    {[]string{"shared/contact", "shared/services/intlpartnersmgt"}, "libphonenumber"},
+	"github.com/nyaruka/phonenumbers":    {[]string{"shared/contact", "shared/services/intlpartnersmgt", "shared/metrics"}, "libphonenumber (metrics label destinations by region)"},
 	"google.golang.org/protobuf":         {[]string{"shared/contact"}, "libphonenumber's metadata and numbers"},
 	"golang.org/x/text":                  {[]string{"shared/contact", "shared/services/intlpartnersmgt"}, "mailbox and handset keys (case folding, normalisation); region names (GetCountryCodes); libphonenumber; SMTP's SASL"},
 	"golang.org/x/net":                   {[]string{"shared/contact"}, "IDNA for mail domains"},
@@ -69,6 +69,13 @@ var modules = map[string]struct {
 	"github.com/golang/mock":                                          {nil, "twilio-go/client, whose mock client lives in the same package"},
 	"github.com/pkg/errors":                                           {nil, "twilio-go/client"},
 	"github.com/beevik/etree":                                         {nil, "twilio-go/twiml (twilio_voice)"},
+	"github.com/prometheus/client_golang":                             {[]string{"shared/metrics"}, "Prometheus metrics"},
+	"github.com/prometheus/client_model":                              {nil, "client_golang"},
+	"github.com/prometheus/common":                                    {nil, "client_golang"},
+	"github.com/prometheus/procfs":                                    {nil, "client_golang's process collector"},
+	"github.com/beorn7/perks":                                         {nil, "client_golang's summaries"},
+	"github.com/munnerz/goautoneg":                                    {nil, "client_golang's content negotiation"},
+	"github.com/pandatix/go-abnf":                                     {nil, "prometheus/common"},
 	"github.com/wneessen/go-mail":                                     {[]string{"shared/delivery/email"}, "the smtp provider"},
 }
 

@@ -22,8 +22,10 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/control"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/otp"
 	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/store"
@@ -48,6 +50,9 @@ type Options struct {
 	// hasher with password.TestOnly parameters where the strength of the
 	// hash is not under test; no configuration setting weakens it.
 	Passwords *password.Hasher
+	// Metrics, if not nil, counts requests, messages, checks and store
+	// operations (see package metrics); nil counts nothing.
+	Metrics *metrics.Metrics
 	// Front builds the front door and its services from the parts New
 	// assembled (required): a function's own (fn/<function>.Front) or every
 	// service (all.Front).
@@ -85,6 +90,7 @@ type Store interface {
 	Get(ctx context.Context, coll, key string) ([]byte, bool, error)
 	List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error)
 	Apply(ctx context.Context, ops []store.Op) (int, error)
+	Reset(ctx context.Context, account string) error // the test kit's control plane
 }
 
 // App is an assembled verifyfn.
@@ -94,7 +100,13 @@ type App struct {
 	Accounts *accounts.Registry
 	// DevAccount is true when the built-in development account is in use.
 	DevAccount bool
-	closers    []io.Closer
+	// Control is the test kit's control plane, nil when it is off.
+	Control *control.Plane
+	// Metrics are Options.Metrics (nil when none).
+	Metrics  *metrics.Metrics
+	observed *metrics.ObservedStore // the store as the app uses it, measured
+	sender   delivery.Sender
+	closers  []io.Closer
 }
 
 // New assembles verifyfn.
@@ -160,30 +172,67 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		a.closers = append(a.closers, opened)
 		st = opened
 	}
-	a.Store = st
+	a.Store, a.Metrics = st, opt.Metrics
+	// now is the time codes, limits and records see: the test kit's clock
+	// when the control plane is on. Signatures are checked against opt.Now.
+	now := opt.Now
+	ctl := newControl(cfg, opt, st) // the raw store: it resets it and reads its client
+	if ctl != nil {
+		now = ctl.Now
+	}
+	a.Control = ctl
+	a.observed = opt.Metrics.Store(st) // measures nothing without metrics
+	var checked func(family, outcome string)
+	var deliveries delivery.Observer
+	if m := opt.Metrics; m != nil { // the hooks of package metrics
+		st, checked, deliveries = a.observed, m.Checked, m
+	}
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Windows: cfg.Windows, Now: now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Checked: checked,
 	})
 	if err != nil {
 		return nil, configError(err)
 	}
 
+	// The control plane records each message as delivered: beneath the
+	// templates.
+	var record func(delivery.Sender) delivery.Sender
+	if ctl != nil {
+		provider := ""
+		if opt.Sender == nil && !cfg.Delivery.Configured() {
+			provider = "outbox"
+		}
+		record = func(s delivery.Sender) delivery.Sender { return ctl.Sender(s, provider) }
+	}
 	sender := opt.Sender
 	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
+		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record, Observer: deliveries})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
+	} else {
+		sender = delivery.Observed(sender, "custom", deliveries)
+		if record != nil {
+			sender = record(sender)
+		}
 	}
+	a.sender = sender
 
-	h, err := opt.Front(Parts{Config: cfg, Options: opt, Accounts: reg, Store: st, Engine: engine, Sender: sender})
+	front, err := opt.Front(Parts{Config: cfg, Options: opt, Now: now, Accounts: reg, Store: st, Engine: engine, Sender: sender, Control: ctl})
 	if err != nil {
 		return nil, err
 	}
-	a.Handler = h
+	a.Handler = front.Handler
+	if ctl != nil {
+		ctl.SetActions(front.Actions)
+		a.Handler = ctl.Handler(a.Handler)
+	} else {
+		a.Handler = control.Off(a.Handler)
+	}
 	built = true
 	return a, nil
 }

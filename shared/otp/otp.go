@@ -96,7 +96,22 @@ type Config struct {
 	// cooldown, windows, guard, attempts, TTL) applies as for any other
 	// destination.
 	FixedCodes func(destination string) (code string, ok bool)
+	// Checked, when set, is told the verdict of every check the store
+	// answered on the code itself: the scope's Family and Verified, Wrong,
+	// Expired or Exhausted (a check refused by its rate limit or by an op's
+	// precondition says nothing of the code and is not reported, nor is a
+	// right code checked with Keep: the consuming check that follows says
+	// whether it was used). Metrics count conversions with it.
+	Checked func(family, outcome string)
 }
+
+// Verdicts of a check, as reported to Config.Checked.
+const (
+	Verified  = "verified"  // the code matched and was consumed
+	Wrong     = "wrong"     // ErrMismatch
+	Expired   = "expired"   // ErrNoCode: expired, used, never sent or revoked
+	Exhausted = "exhausted" // ErrExhausted: the attempt cap is reached
+)
 
 // Engine issues and checks codes. It is safe for concurrent use.
 type Engine struct {
@@ -270,6 +285,11 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	if err != nil {
 		return err
 	}
+	if e.cfg.Checked != nil && !(req.Keep && res.Status == store.Passed) {
+		if v := verdicts[res.Status]; v != "" {
+			e.cfg.Checked(req.Scope.Family, v)
+		}
+	}
 	switch res.Status {
 	case store.Passed:
 		return nil
@@ -286,6 +306,11 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	default:
 		return fmt.Errorf("otp: unknown check status %d", res.Status)
 	}
+}
+
+// verdicts names the check results that judge the code.
+var verdicts = map[store.CheckStatus]string{
+	store.Passed: Verified, store.Mismatch: Wrong, store.NoCode: Expired, store.Exhausted: Exhausted,
 }
 
 // digest is HMAC-SHA256(key, codeKey || 0 || code): fixed length whatever the

@@ -6,8 +6,6 @@
 package all
 
 import (
-	"net/http"
-
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/app/alibabaapp"
 	"github.com/verifyfn/verifyfn/shared/app/fn/chatappcode"
@@ -25,7 +23,7 @@ import (
 // Front builds every service named in p.Options.Services (all of them when
 // it is nil): the Tencent ones behind one Tencent front door, cams behind
 // the Alibaba one, and Dispatch between them when both serve.
-func Front(p app.Parts) (http.Handler, error) {
+func Front(p app.Parts) (app.Front, error) {
 	want := func(name string) bool { return p.Options.Services == nil || p.Options.Services[name] }
 	var services []tencentapp.Service
 	if want(intlpartnersmgt.Name) {
@@ -39,19 +37,19 @@ func Front(p app.Parts) (http.Handler, error) {
 	}
 	tc, err := tencentapp.New(p, services...)
 	if err != nil {
-		return nil, err
+		return app.Front{}, err
 	}
 	if !want(cams.Name) {
 		return tc, nil
 	}
 	acs, err := alibabaapp.New(p, chatappcode.Service)
 	if err != nil {
-		return nil, err
+		return app.Front{}, err
 	}
 	if len(services) == 0 {
 		return acs, nil
 	}
-	return Dispatch(acs, tc), nil
+	return app.Front{Handler: Dispatch(acs.Handler, tc.Handler), Actions: append(tc.Actions, acs.Actions...)}, nil
 }
 
 // New assembles every service (or those in o.Services) on one handler.

@@ -58,6 +58,13 @@ type Options struct {
 	// HTTPClient is shared by the HTTP providers; default a client with a
 	// transport of its own.
 	HTTPClient *http.Client
+	// Wrap, when set, wraps the providers (or the outbox) beneath the
+	// templates, so that it sees each message as it is delivered (the test
+	// kit records them).
+	Wrap func(delivery.Sender) delivery.Sender
+	// Observer, if not nil, is told of every provider's attempt at a
+	// message (the outbox counts as provider "outbox").
+	Observer delivery.Observer
 }
 
 // New builds the sender cfg describes. The closer releases files it opened.
@@ -93,7 +100,7 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			return nil, nil, err
 		}
 		closers = append(closers, ob)
-		sender = ob
+		sender = delivery.Observed(ob, "outbox", opt.Observer)
 	} else {
 		name, data := "VERIFYFN_DELIVERY_YAML", []byte(d.YAML)
 		if d.File != "" {
@@ -112,6 +119,9 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			return nil, nil, err
 		}
 		sender = r
+	}
+	if opt.Wrap != nil {
+		sender = opt.Wrap(sender)
 	}
 	if d.TemplatesFile != "" {
 		b, err := opt.ReadFile(d.TemplatesFile)
@@ -335,7 +345,7 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 				}
 				seen[n] = true
 				b.used = true
-				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: b.sender})
+				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: delivery.Observed(b.sender, n, p.opt.Observer)})
 			}
 			routes = append(routes, rt)
 		}

@@ -19,13 +19,15 @@ func newScript(body string) *script {
 }
 
 // prelude holds the helpers every script shares. Times are microseconds on
-// the server's clock (TIME); key lifetimes are milliseconds (PEXPIRE), rounded
-// up. Numbers go to redis.call as Lua numbers, which Redis writes as exact
+// the server's clock (TIME) plus the clock offset, the last argument of every
+// script that reads the time (0 unless the test kit moved the clock; see
+// Store.UseClock); key lifetimes are milliseconds (PEXPIRE), rounded up.
+// Numbers go to redis.call as Lua numbers, which Redis writes as exact
 // integers (never through tostring, which keeps only 14 digits).
 const prelude = `
 local function now_us()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return tonumber(t[1]) * 1000000 + tonumber(t[2]) + (tonumber(ARGV[#ARGV]) or 0)
 end
 local function ms(us)
   local m = math.ceil(us / 1000)
@@ -108,7 +110,7 @@ end
 // ARGV: 1 cooldown µs, 2 TTL µs, 3 max attempts, 4 digest, 5 rate key index
 // (0: none), 6 rate limit, 7 rate period µs, 8 guard key index (0: none),
 // 9 guard record key, 10 guard max, 11 number of windows, then per window its
-// period µs and max.
+// period µs and max; last the clock offset µs.
 //
 // The limit hash holds c (cooldown end) and, per window period P, s:P (start)
 // and n:P (count); it lives as long as its cooldown or its longest running
@@ -185,7 +187,7 @@ return 0
 // KEYS: 1 code hash, [rate key], then three keys per collection of the ops.
 // ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
 // 5 rate period µs, 6 keep (1: on a match change nothing), 7.. the ops (see
-// read_ops).
+// read_ops), last the clock offset µs.
 var checkScript = newScript(`
 local now = now_us()
 local code = KEYS[1]
@@ -222,7 +224,8 @@ redis.call('DEL', code)
 return {0, a, 0}
 `)
 
-// allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs. Returns 1 or 0.
+// allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs, 3 clock offset
+// µs. Returns 1 or 0.
 var allowScript = newScript(`
 local ok = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_us())
 return ok

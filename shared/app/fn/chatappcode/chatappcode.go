@@ -3,8 +3,6 @@
 package chatappcode
 
 import (
-	"net/http"
-
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/app/alibabaapp"
@@ -14,11 +12,11 @@ import (
 
 // Service builds cams from the parts.
 func Service(p app.Parts) acsapi.Service {
-	return cams.New(cams.Config{Engine: p.Engine, Sender: p.Sender, Now: p.Options.Now, RateLimit: p.Config.CAMSRateLimit})
+	return cams.New(cams.Config{Engine: p.Engine, Sender: p.Sender, Now: p.Now, RateLimit: p.Config.CAMSRateLimit})
 }
 
 // Front builds the function's front door: Alibaba's, serving Service.
-func Front(p app.Parts) (http.Handler, error) { return alibabaapp.New(p, Service) }
+func Front(p app.Parts) (app.Front, error) { return alibabaapp.New(p, Service) }
 
 // New assembles the function.
 func New(cfg config.Config, o app.Options) (*app.App, error) {

@@ -3,8 +3,6 @@
 package sendsms
 
 import (
-	"net/http"
-
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/app/tencentapp"
 	"github.com/verifyfn/verifyfn/shared/config"
@@ -15,12 +13,12 @@ import (
 // Service builds smh from the parts.
 func Service(p app.Parts) tcapi.Service {
 	return smh.New(smh.Config{
-		Engine: p.Engine, Records: p.Store, Sender: p.Sender, Now: p.Options.Now, CodeLength: p.Config.SMHCodeLength,
+		Engine: p.Engine, Records: p.Store, Sender: p.Sender, Now: p.Now, CodeLength: p.Config.SMHCodeLength,
 	})
 }
 
 // Front builds the function's front door: Tencent's, serving Service.
-func Front(p app.Parts) (http.Handler, error) { return tencentapp.New(p, Service) }
+func Front(p app.Parts) (app.Front, error) { return tencentapp.New(p, Service) }
 
 // New assembles the function.
 func New(cfg config.Config, o app.Options) (*app.App, error) {

@@ -3,8 +3,6 @@
 package sendverify
 
 import (
-	"net/http"
-
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/app/tencentapp"
 	"github.com/verifyfn/verifyfn/shared/config"
@@ -15,13 +13,13 @@ import (
 // Service builds intlpartnersmgt from the parts.
 func Service(p app.Parts) tcapi.Service {
 	return intlpartnersmgt.New(intlpartnersmgt.Config{
-		Engine: p.Engine, Sender: p.Sender, Now: p.Options.Now, UnsupportedCountryCodes: p.Config.UnsupportedAreas,
+		Engine: p.Engine, Sender: p.Sender, Now: p.Now, UnsupportedCountryCodes: p.Config.UnsupportedAreas,
 		Passwords: p.Options.Passwords,
 	})
 }
 
 // Front builds the function's front door: Tencent's, serving Service.
-func Front(p app.Parts) (http.Handler, error) { return tencentapp.New(p, Service) }
+func Front(p app.Parts) (app.Front, error) { return tencentapp.New(p, Service) }
 
 // New assembles the function.
 func New(cfg config.Config, o app.Options) (*app.App, error) {

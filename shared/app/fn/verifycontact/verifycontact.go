@@ -3,8 +3,6 @@
 package verifycontact
 
 import (
-	"net/http"
-
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/app/tencentapp"
 	"github.com/verifyfn/verifyfn/shared/config"
@@ -14,11 +12,11 @@ import (
 
 // Service builds domain from the parts.
 func Service(p app.Parts) tcapi.Service {
-	return domain.New(domain.Config{Engine: p.Engine, Records: p.Store, Sender: p.Sender, Now: p.Options.Now})
+	return domain.New(domain.Config{Engine: p.Engine, Records: p.Store, Sender: p.Sender, Now: p.Now})
 }
 
 // Front builds the function's front door: Tencent's, serving Service.
-func Front(p app.Parts) (http.Handler, error) { return tencentapp.New(p, Service) }
+func Front(p app.Parts) (app.Front, error) { return tencentapp.New(p, Service) }
 
 // New assembles the function.
 func New(cfg config.Config, o app.Options) (*app.App, error) {
