@@ -40,6 +40,10 @@ type Harness struct {
 	// Advance lets d pass for the store: it moves a fake clock, or sleeps
 	// for a store on a server clock. Default time.Sleep.
 	Advance func(d time.Duration)
+	// Jump moves the store's clock at once by a long time (a day, a
+	// month), for the calendar counters' cases; nil for a store on a
+	// server clock, whose calendar cases then stay within one period.
+	Jump func(d time.Duration)
 }
 
 // margin is added whenever the suite waits for something to expire, for
@@ -83,6 +87,14 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ConcurrentAllow", testConcurrentAllow},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"ConcurrentIncr", testConcurrentIncr},
+		{"CounterSliding", testCounterSliding},
+		{"CounterAdds", testCounterAdds},
+		{"CounterCalendar", testCounterCalendar},
+		{"ConversionYoungIssuesNotJudged", testConversionYoung},
+		{"ConversionVerifiedPasses", testConversionVerified},
+		{"ConversionCooloffAndTrickle", testConversionCooloff},
+		{"ConversionCreditOnlyOnConsume", testConversionCredit},
+		{"ConcurrentCounter", testConcurrentCounter},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
