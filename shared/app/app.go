@@ -51,6 +51,13 @@ type Options struct {
 	// hasher with password.TestOnly parameters where the strength of the
 	// hash is not under test; no configuration setting weakens it.
 	Passwords *password.Hasher
+	// Prices prices messages for the fraud guard's budgets (default: the
+	// delivery configuration's prices; with Sender set,
+	// delivery.DefaultPrices).
+	Prices setup.Pricer
+	// OnGuardRefusal is called for every send the fraud guard refuses,
+	// with its reason and the number's ISO region (the refusal counter).
+	OnGuardRefusal func(reason, country string)
 }
 
 // ConfigError is a configuration that cannot be served: a malformed file
@@ -157,22 +164,36 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		st = opened
 	}
 	a.Store = st
-	engine, err := otp.New(st, otp.Config{
-		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
-	})
-	if err != nil {
-		return nil, configError(err)
-	}
 
-	sender := opt.Sender
+	sender, prices := opt.Sender, opt.Prices
 	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
+		s, pr, closer, err := setup.NewPriced(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
+		if prices == nil {
+			prices = pr
+		}
+	}
+	if prices == nil {
+		prices = setup.Fixed(delivery.DefaultPrices)
+	}
+	var guard otp.Guard
+	if !cfg.Guard.Off {
+		g, err := newGuard(cfg, reg, prices, opt)
+		if err != nil {
+			return nil, configError(err)
+		}
+		guard = g
+	}
+	engine, err := otp.New(st, otp.Config{
+		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
+		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(), Guard: guard,
+	})
+	if err != nil {
+		return nil, configError(err)
 	}
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }

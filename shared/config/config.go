@@ -35,6 +35,7 @@ type Config struct {
 	SMHCodeLength    int            // VERIFYFN_SMH_CODE_LENGTH: digits of SendSmsCode codes, 4 to 10, default 6
 	Env              string         // VERIFYFN_ENV: development (default), test, staging or production
 	Delivery         Delivery       // VERIFYFN_DELIVERY, VERIFYFN_TEMPLATES, VERIFYFN_TEST_NUMBERS, ... (delivery.go)
+	Guard            Guard          // VERIFYFN_GUARD* (guard.go)
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -89,6 +90,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("VERIFYFN_STORE=%q: %w", storeopen.Redact(c.Store), err))
 	}
 	errs = append(errs, c.readDelivery(getenv)...)
+	errs = append(errs, c.readGuard(getenv)...)
+	if !c.Guard.Off && c.CodeTTL >= c.Guard.Window {
+		errs = append(errs, errors.New("VERIFYFN_GUARD_CONVERSION_WINDOW must be longer than VERIFYFN_CODE_TTL"))
+	}
 	return c, errors.Join(errs...)
 }
 
