@@ -20,11 +20,11 @@ type Outcomes struct {
 	// parameter error for the number); nil RefusedNumber means Refused.
 	Refused       *apierr.Error
 	RefusedNumber *apierr.Error
-	Delivery    *apierr.Error // Send: delivery failed (the cause is kept for the log)
-	Mismatch    *apierr.Error // Check: wrong code
-	NoCode      *apierr.Error // Check: no live code
-	Exhausted   *apierr.Error // Check: the attempt cap is reached
-	Conflicts   []*apierr.Error
+	Delivery      *apierr.Error // Send: delivery failed (the cause is kept for the log)
+	Mismatch      *apierr.Error // Check: wrong code
+	NoCode        *apierr.Error // Check: no live code
+	Exhausted     *apierr.Error // Check: the attempt cap is reached
+	Conflicts     []*apierr.Error
 	// Unexpected maps anything else (a store failure); the cause must only
 	// reach the log.
 	Unexpected func(error) error
