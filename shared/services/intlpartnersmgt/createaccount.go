@@ -156,8 +156,8 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	// consuming the code (Keep): a burst beyond the rate, a wrong, used or
 	// burned code, a registered mail or a number with its maximum of
 	// accounts is answered before any password is hashed. Only then is the
-	// password hashed (argon2id, 19 MiB each), at most GOMAXPROCS hashes at
-	// once, waiting with the request's context. The second step consumes the
+	// password hashed (argon2id, 19 MiB each), a bounded number of hashes at
+	// once (shared/password), waiting with the request's context. The second step consumes the
 	// code and writes every record atomically, so the record holding the
 	// hash is never half-written. A concurrent request may consume or burn
 	// the code between the two steps; the second step then answers like any
