@@ -55,6 +55,11 @@ type Options struct {
 	// delivery configuration's prices; with Sender set,
 	// delivery.DefaultPrices).
 	Prices setup.Pricer
+	// EngineNow is the clock of the engine and the embedded stores (codes,
+	// cooldowns, windows, the fraud guard's windows and budgets); default
+	// Now. Tests and the pumping simulation move it apart from the clock
+	// the front doors check signatures against.
+	EngineNow func() time.Time
 	// OnGuardRefusal is called for every send the fraud guard refuses,
 	// with its reason and the number's ISO region (the refusal counter).
 	OnGuardRefusal func(reason, country string)
@@ -180,6 +185,10 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if prices == nil {
 		prices = setup.Fixed(delivery.DefaultPrices)
 	}
+	engineNow := opt.EngineNow
+	if engineNow == nil {
+		engineNow = opt.Now
+	}
 	var guard otp.Guard
 	if !cfg.Guard.Off {
 		g, err := newGuard(cfg, reg, prices, opt)
@@ -190,7 +199,7 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: opt.Now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(), Guard: guard,
+		Windows: cfg.Windows, Now: engineNow, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(), Guard: guard,
 	})
 	if err != nil {
 		return nil, configError(err)
