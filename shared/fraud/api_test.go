@@ -415,4 +415,3 @@ func TestFailsClosedWhenRedisStops(t *testing.T) {
 		t.Fatalf("%d messages, want the one sent before Redis stopped", n)
 	}
 }
-
