@@ -56,8 +56,8 @@ type IssueOp struct {
 	TTL         time.Duration
 	MaxAttempts int
 	// Counters and Conversions are the fraud guard's (see meter.go): checked
-	// after the send windows, in order, and counted only when the code is
-	// issued. A code issued with Conversions remembers its issue time, so
+	// after the send windows, the conversions first, each list in order, and
+	// counted only when the code is issued. A code issued with Conversions remembers its issue time, so
 	// that a check that consumes it credits the conversion of its send.
 	Counters    []Counter
 	Conversions []Conversion

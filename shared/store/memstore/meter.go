@@ -135,26 +135,10 @@ func (rec *convRec) judged(c store.Conversion, now time.Time) (issued, verified 
 	return issued, verified
 }
 
-// check runs the counters and conversions of op at now. It returns the
+// check runs the conversions, then the counters, of op at now. It returns the
 // refusal, if any; judging a conversion may change its state (a cool-off
 // starts, a probation ends) even when the issue is refused.
 func (m *meters) check(op store.IssueOp, now time.Time) (store.IssueResult, bool) {
-	for i, c := range op.Counters {
-		rec := m.counter(c, now)
-		total := rec.total(c, now)
-		if total+c.Add <= c.Max {
-			continue
-		}
-		if rec == nil {
-			rec = &counterRec{buckets: map[int64]int64{}}
-			rec.period, _, _ = store.PeriodBounds(c.Period, now)
-			m.counters[c.Key] = rec
-		}
-		first := !rec.warned
-		rec.warned = true
-		rec.expires = counterExpiry(c, now)
-		return store.IssueResult{Status: store.CounterFull, Index: i, First: first, RetryAfter: rec.retryAfter(c, now, total)}, true
-	}
 	for i, c := range op.Conversions {
 		rec := m.conv(c, now)
 		if rec == nil {
@@ -180,6 +164,22 @@ func (m *meters) check(op store.IssueOp, now time.Time) (store.IssueResult, bool
 		if probation {
 			rec.blocked, rec.next = time.Time{}, time.Time{}
 		}
+	}
+	for i, c := range op.Counters {
+		rec := m.counter(c, now)
+		total := rec.total(c, now)
+		if total+c.Add <= c.Max {
+			continue
+		}
+		if rec == nil {
+			rec = &counterRec{buckets: map[int64]int64{}}
+			rec.period, _, _ = store.PeriodBounds(c.Period, now)
+			m.counters[c.Key] = rec
+		}
+		first := !rec.warned
+		rec.warned = true
+		rec.expires = counterExpiry(c, now)
+		return store.IssueResult{Status: store.CounterFull, Index: i, First: first, RetryAfter: rec.retryAfter(c, now, total)}, true
 	}
 	return store.IssueResult{}, false
 }

@@ -204,10 +204,48 @@ for i = 1, nwin do
   end
   h['s:' .. p] = nil
 end
--- The fraud guard (store.Counter, store.Conversion): checked after the
--- windows, counted below with the code.
+-- The fraud guard (store.Conversion, store.Counter): checked after the
+-- windows, conversions first, counted below with the code.
 local mi = 12 + 2 * nwin
 local ncnt = tonumber(ARGV[mi]) or 0
+local ci = mi + 1 + ncnt * 6
+local ncv = tonumber(ARGV[ci]) or 0
+local cvs = {}
+for j = 1, ncv do
+  local b = ci + (j - 1) * 8
+  local c = {key = KEYS[tonumber(ARGV[b + 1])], span = tonumber(ARGV[b + 2]), bucket = tonumber(ARGV[b + 3]),
+    mature = tonumber(ARGV[b + 4]), min = tonumber(ARGV[b + 5]), permille = tonumber(ARGV[b + 6]),
+    cooloff = tonumber(ARGV[b + 7]), trickle = tonumber(ARGV[b + 8]), stale = {}}
+  local hv = hash(c.key)
+  c.blocked = tonumber(hv.B)
+  if c.blocked and now < c.blocked then return {6, 0, c.blocked - now, 0, j - 1, 0} end
+  local nxt = tonumber(hv.N) or 0
+  if c.blocked and now < nxt then return {6, 0, nxt - now, 0, j - 1, 0} end
+  local iss, ver = 0, 0
+  for f, v in pairs(hv) do
+    if string.sub(f, 1, 2) == 'i:' then
+      local k = tonumber(string.sub(f, 3))
+      if (k + 1) * c.bucket <= now - c.span then
+        c.stale[#c.stale + 1] = f
+        c.stale[#c.stale + 1] = 'v:' .. string.sub(f, 3)
+      elseif (k + 1) * c.bucket + c.mature <= now then
+        iss = iss + tonumber(v)
+        ver = ver + (tonumber(hv['v:' .. string.sub(f, 3)]) or 0)
+      end
+    end
+  end
+  if iss >= c.min and iss > 0 and ver * 1000 < c.permille * iss then
+    redis.call('DEL', c.key)
+    redis.call('HSET', c.key, 'B', now + c.cooloff, 'R', now)
+    redis.call('PEXPIRE', c.key, ms(c.cooloff + c.span + c.bucket))
+    return {6, 0, c.cooloff, 0, j - 1, 1}
+  end
+  if c.blocked and iss >= c.min then
+    redis.call('HDEL', c.key, 'B', 'N')
+    c.blocked = nil
+  end
+  cvs[j] = c
+end
 local cnts = {}
 for j = 1, ncnt do
   local b = mi + (j - 1) * 6
@@ -256,44 +294,6 @@ for j = 1, ncnt do
     return {5, 0, retry, 0, j - 1, first}
   end
   cnts[j] = c
-end
-local ci = mi + 1 + ncnt * 6
-local ncv = tonumber(ARGV[ci]) or 0
-local cvs = {}
-for j = 1, ncv do
-  local b = ci + (j - 1) * 8
-  local c = {key = KEYS[tonumber(ARGV[b + 1])], span = tonumber(ARGV[b + 2]), bucket = tonumber(ARGV[b + 3]),
-    mature = tonumber(ARGV[b + 4]), min = tonumber(ARGV[b + 5]), permille = tonumber(ARGV[b + 6]),
-    cooloff = tonumber(ARGV[b + 7]), trickle = tonumber(ARGV[b + 8]), stale = {}}
-  local hv = hash(c.key)
-  c.blocked = tonumber(hv.B)
-  if c.blocked and now < c.blocked then return {6, 0, c.blocked - now, 0, j - 1, 0} end
-  local nxt = tonumber(hv.N) or 0
-  if c.blocked and now < nxt then return {6, 0, nxt - now, 0, j - 1, 0} end
-  local iss, ver = 0, 0
-  for f, v in pairs(hv) do
-    if string.sub(f, 1, 2) == 'i:' then
-      local k = tonumber(string.sub(f, 3))
-      if (k + 1) * c.bucket <= now - c.span then
-        c.stale[#c.stale + 1] = f
-        c.stale[#c.stale + 1] = 'v:' .. string.sub(f, 3)
-      elseif (k + 1) * c.bucket + c.mature <= now then
-        iss = iss + tonumber(v)
-        ver = ver + (tonumber(hv['v:' .. string.sub(f, 3)]) or 0)
-      end
-    end
-  end
-  if iss >= c.min and iss > 0 and ver * 1000 < c.permille * iss then
-    redis.call('DEL', c.key)
-    redis.call('HSET', c.key, 'B', now + c.cooloff, 'R', now)
-    redis.call('PEXPIRE', c.key, ms(c.cooloff + c.span + c.bucket))
-    return {6, 0, c.cooloff, 0, j - 1, 1}
-  end
-  if c.blocked and iss >= c.min then
-    redis.call('HDEL', c.key, 'B', 'N')
-    c.blocked = nil
-  end
-  cvs[j] = c
 end
 -- Windows of other periods (another configuration) keep the key while they run.
 for f, v in pairs(h) do
