@@ -268,7 +268,7 @@ func pumpingRun(ctx context.Context, cfg PumpingConfig, guard bool) (*PumpingRun
 	defer client.CloseIdleConnections()
 	r := &runner{cfg: &lc, sign: newSigner(lc.SecretID, lc.SecretKey)}
 
-	nb := int(cfg.Duration/cfg.Bucket) + 1
+	nb := int((cfg.Duration + cfg.Bucket - 1) / cfg.Bucket)
 	points := make([]PumpingPoint, nb)
 	for i := range points {
 		points[i].At = time.Duration(i) * cfg.Bucket

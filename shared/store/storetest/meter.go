@@ -147,6 +147,11 @@ func testConversionCooloff(f *fixture) {
 	f.wantMeterRefused("c", nil, cs, store.Unconverted, 1, true, bad.Cooloff)
 	f.wantMeterRefused("d", nil, cs, store.Unconverted, 1, false, bad.Cooloff)
 	f.wantMeterIssued("e", nil, []store.Conversion{good}) // only the bad scope cools off
+	// A scope that cools off is reported before a full counter.
+	full := []store.Counter{{Key: f.key("full"), Period: store.Day, Max: 1, Add: 2}}
+	if r, _, _ := f.meterIssue("x", full, cs); r.Status != store.Unconverted || r.Index != 1 {
+		f.Fatalf("Issue with a full counter and a cooling conversion = %+v, want Unconverted of index 1", r)
+	}
 	f.advance(bad.Cooloff)
 	// On probation: one issue per Trickle.
 	f.wantMeterIssued("f", nil, cs)
