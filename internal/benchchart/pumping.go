@@ -157,7 +157,7 @@ func DrawPumping(title string, rows []PumpingRow) *image.RGBA {
 	bottom := panel{x0: left, y0: bottomPanelY, w: w, h: panelHeight, xMax: xMax, y: func(v float64) float64 { return v / rMax }, xLabel: "simulated hours"}
 	c.frame(bottom, xStep, "real sign-up sends refused per bucket, %")
 	for y := 0.0; y <= rMax+1e-9; y += rStep {
-		c.yTick(bottom, y, strconv.FormatFloat(y, 'f', -1, 64))
+		c.yTick(bottom, y, label(y))
 	}
 	for i := len(lines) - 1; i >= 0; i-- {
 		c.series(top, lines[i].pts, palette[i%len(palette)])

@@ -53,6 +53,21 @@ const (
 	ReasonMonthlyBudget     = "monthly_budget"
 )
 
+// Family groups a reason into the four values of the refusal counter's
+// reason label: number_type, prefix_velocity, conversion (of a prefix or a
+// country) and budget (daily or monthly); "other" for anything else.
+func Family(reason string) string {
+	switch reason {
+	case ReasonNumberType, ReasonPrefixVelocity:
+		return reason
+	case ReasonPrefixConversion, ReasonCountryConversion:
+		return "conversion"
+	case ReasonDailyBudget, ReasonMonthlyBudget:
+		return "budget"
+	}
+	return "other"
+}
+
 // Defaults of Config.
 var (
 	DefaultRefusedTypes = []contact.NumberType{
@@ -112,7 +127,8 @@ type Config struct {
 	// Logger receives one line per refusal (nil discards).
 	Logger *slog.Logger
 	// OnRefusal is called for every refusal with its reason and the ISO
-	// region of the number (the refusal counter's labels); may be nil.
+	// region of the number; Family(reason) is the refusal counter's reason
+	// label. May be nil.
 	OnRefusal func(reason, country string)
 }
 
