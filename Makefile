@@ -1,8 +1,9 @@
 # verifyfn: `make test` runs every test; `go run ./cmd/verifyfn` runs the service.
 GO ?= go
 PKGS := ./...
+PROMTOOL := $(CURDIR)/.tools/prometheus/usr/bin/promtool
 
-.PHONY: test lint unit redis-server contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server curl contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
 ## test: formatting, vet, every test under the race detector, the Pact contracts, the
 ## deployment package check, the official Node SDKs as clients (node-test); every fuzz target
@@ -14,8 +15,17 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-unit: redis-server
-	$(GO) test -race -count=1 $(PKGS)
+unit: redis-server curl $(PROMTOOL)
+	VERIFYFN_PROMTOOL=$(PROMTOOL) $(GO) test -race -count=1 $(PKGS)
+
+## curl: docs/testing.md's shell examples (run by internal/layout) call the control plane with curl;
+## install Debian's when it is missing (sudo unless root)
+curl:
+	@command -v curl >/dev/null 2>&1 || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing curl"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl; }
 
 ## redis-server: the Redis store tests start their own redis-server (skipped without one, failed
 ## when CI is set); install Debian's when it is missing (sudo unless root)
@@ -25,6 +35,18 @@ redis-server:
 	  echo "installing redis-server"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
+
+## promtool: Prometheus's promtool for the alert rules' tests (deploy/observability_test.go), unpacked
+## from Debian's prometheus package into .tools/ (apt-get download: nothing is installed or started)
+$(PROMTOOL):
+	@set -e; dir=$(CURDIR)/.tools/prometheus; rm -rf "$$dir"; mkdir -p "$$dir"; cd "$$dir"; \
+	echo "unpacking promtool from Debian's prometheus package"; \
+	if ! apt-get download prometheus >/dev/null 2>&1; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update >/dev/null; \
+	  apt-get download prometheus >/dev/null 2>&1; \
+	fi; \
+	dpkg-deb -x prometheus_*.deb . && rm -f prometheus_*.deb usr/bin/prometheus
 
 ## contract: Pact consumer tests (rewrite contracts/pacts) and provider verification (needs cgo
 ## and libpact_ffi 0.4.x, fetched from npm into .tools/ when missing)

@@ -18,7 +18,8 @@ import (
 func serveExit(t *testing.T, env map[string]string, args ...string) (int, string) {
 	t.Helper()
 	dir := t.TempDir()
-	base := map[string]string{"VERIFYFN_STORE": "memory", "VERIFYFN_OUTBOX": filepath.Join(dir, "outbox.jsonl"), "VERIFYFN_ADDR": "127.0.0.1:0"}
+	base := map[string]string{"VERIFYFN_STORE": "memory", "VERIFYFN_OUTBOX": filepath.Join(dir, "outbox.jsonl"), "VERIFYFN_ADDR": "127.0.0.1:0",
+		"VERIFYFN_METRICS_ADDR": "127.0.0.1:0"}
 	for k, v := range env {
 		base[k] = v
 	}

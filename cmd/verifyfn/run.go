@@ -31,7 +31,8 @@ and Alibaba Cloud (cams) on one local port, for the official SDKs to call.
 
 usage:
   verifyfn [serve] [--addr HOST:PORT] [--accounts FILE]
-      serve every function (default 127.0.0.1:9000, embedded store in ./verifyfn.db);
+      serve every function (default 127.0.0.1:9000, embedded store in ./verifyfn.db), with
+      /metrics, /healthz and /readyz on 127.0.0.1:9190 (VERIFYFN_METRICS_ADDR, docs/operations.md);
       configuration comes from VERIFYFN_* variables (docs/configuration.md)
   verifyfn call [flags] SERVICE ACTION [K=V | K:=JSON]...
       call an action through the official SDK client (run "verifyfn call --help")

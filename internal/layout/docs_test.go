@@ -174,7 +174,8 @@ func TestReadmeFirstVerification(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VERIFYFN_ADDR=" + addr, "VERIFYFN_ENDPOINT=" + addr}
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "VERIFYFN_ADDR=" + addr, "VERIFYFN_ENDPOINT=" + addr,
+		"VERIFYFN_METRICS_ADDR=127.0.0.1:0"}
 	srv := exec.Command(bin)
 	srv.Dir, srv.Env = dir, env
 	var logs bytes.Buffer

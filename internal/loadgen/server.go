@@ -78,7 +78,8 @@ func (s *server) close() error {
 // URL), a sender that hands each code to the code book (and to
 // cfg.OnMessage), the JSON logger, and production limits except the
 // per-account request rate (one account drives all the load) and the fraud
-// guard's velocity and conversion thresholds (the guard still counts).
+// guard's velocity and conversion thresholds (the guard still counts),
+// without the test kit's control plane.
 func startFull(cfg *Config, book *codeBook) (*server, error) {
 	c, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -95,6 +96,9 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 	// thresholds no run reaches (the pumping mix restores them).
 	c.Guard.PrefixLimit = 1 << 30
 	c.Guard.MinPermille = 0
+	// The control plane of the test kit is off, as in production: on Redis
+	// it reads its shared state once per request.
+	c.Control.Disabled = true
 	if cfg.Policy != nil {
 		cfg.Policy(&c)
 	}

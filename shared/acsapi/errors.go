@@ -137,3 +137,30 @@ func recommend(code, product, id string) string {
 	b.WriteString(id)
 	return b.String()
 }
+
+// Common returns the gateway codes every action of a service may answer,
+// one value per code, as the service answers them (its Overrides applied),
+// in the order of the gateway error table: what the test kit's faults may
+// answer besides an action's Documented errors.
+func Common(overrides map[*apierr.Error]*apierr.Error) []*apierr.Error {
+	common := []*apierr.Error{
+		ErrAccessKeyNotFound, ErrIncompleteSignature, ErrSignatureMethod, ErrSignatureMismatch, ErrTimestampExpired,
+		ErrTimestampFormat, ErrNonceUsed, ErrSecurityToken,
+		apierr.New(CodeMissingParameter, "A required parameter is mandatory for this action."),
+		apierr.New(CodeInvalidParameter, "Specified parameter is not valid."),
+		ErrInvalidAction, ErrInvalidVersion, ErrUnsupportedMethod, ErrRequestTooLarge,
+		ErrPermissionDenied, ErrNotSubscribed, ErrThrottled, ErrInternal, ErrServiceUnavailable,
+	}
+	out := make([]*apierr.Error, 0, len(common))
+	seen := map[string]bool{}
+	for _, e := range common {
+		if o, ok := overrides[e]; ok {
+			e = o
+		}
+		if !seen[e.Code] {
+			seen[e.Code] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}

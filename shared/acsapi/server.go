@@ -86,7 +86,28 @@ type Action struct {
 	// SelfLimited actions apply Request.Rate themselves, inside their store
 	// operation (one round trip); the front door then skips its own check.
 	SelfLimited bool
+	// Documented are the errors the action documents (or verifyfn defines
+	// for it), one value per code; the gateway's codes are not repeated
+	// (see Common). The test kit's faults answer with them.
+	Documented []*apierr.Error
+	// Delivers is true for an action that sends a message (the test kit
+	// can make its delivery fail).
+	Delivers bool
+	// Destination returns the canonical key of a request's destination
+	// (contact.Phone.Key, what its limits are keyed on), "" when it names
+	// none or an invalid one; the test kit matches faults for one
+	// destination with it.
+	Destination func(*Request) string
 }
+
+// Intercept sees every request that passed every check (authenticated,
+// admitted, rate-limited, nonce claimed) just before its handler runs, with
+// the service, action and account and a function that returns the
+// request's destination (the action's Destination, "" without one). It
+// returns the context the handler runs with, or an error (an *apierr.Error)
+// to answer instead of running the handler. The test kit's control plane
+// uses it to inject faults (package control).
+type Intercept func(ctx context.Context, service, action, account string, destination func() string) (context.Context, error)
 
 // Service is one product at one version.
 type Service struct {
@@ -117,17 +138,35 @@ type NonceClaimer interface {
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
 }
 
+// Observer is told of every request once it is answered: its service and
+// action as routed ("" when the request named none this front door
+// defines, or was refused before it said), the code answered ("OK" or the
+// error code) and the time from its arrival to its answer. Metrics
+// implement it.
+type Observer interface {
+	ObserveRequest(service, action, code string, elapsed time.Duration)
+}
+
 // Config wires the front door.
 type Config struct {
 	Credentials Credentials
 	Limiter     Limiter
 	Nonces      NonceClaimer
-	Logger      *slog.Logger     // default: discard
-	Now         func() time.Time // default: time.Now
+	Logger      *slog.Logger // default: discard
+	// Now is the clock signature timestamps are checked against (default
+	// time.Now): the real time, as the client signs with its own.
+	Now func() time.Time
+	// LimitNow is the time request-rate limits see (default Now): the
+	// app's clock, which the test kit may move ahead.
+	LimitNow func() time.Time
 	// HostHeader names a header that carries the host the client signed
 	// (e.g. X-Forwarded-Host behind a gateway that rewrites Host). Set it
 	// only when a trusted proxy always sets that header.
 	HostHeader string
+	// Intercept, when set, runs before every handler (see Intercept).
+	Intercept Intercept
+	// Observer, if not nil, is told of every request (metrics).
+	Observer Observer
 }
 
 // Server is the front door; it implements http.Handler.
@@ -151,6 +190,9 @@ func New(cfg Config, services ...Service) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.LimitNow == nil {
+		cfg.LimitNow = cfg.Now
 	}
 	s := &Server{cfg: cfg, byAction: map[string][]*service{}}
 	seen := map[string]bool{}
@@ -208,6 +250,10 @@ func (r *Request) Log(a slog.Attr) { r.logAttrs = append(r.logAttrs, a) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var began time.Time
+	if s.cfg.Observer != nil {
+		began = time.Now() // the real clock, whatever Config.Now says
+	}
 	start := s.cfg.Now()
 	id := newRequestID()
 	req, out, err := s.serve(r, id, start)
@@ -228,6 +274,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(status)
 	w.Write(body)
 	s.logRequest(r, req, id, code, status, start)
+	if s.cfg.Observer != nil {
+		service, action := s.routed(req)
+		s.cfg.Observer.ObserveRequest(service, action, code, time.Since(began))
+	}
+}
+
+// routed names the service and action of req as far as they are ones this
+// front door defines ("" otherwise), so that made-up names never reach an
+// Observer.
+func (s *Server) routed(req *Request) (service, action string) {
+	if req == nil || req.Service == "" {
+		return "", ""
+	}
+	for _, svc := range s.byAction[req.Action] {
+		if svc.Name == req.Service {
+			return svc.Name, req.Action
+		}
+	}
+	return req.Service, ""
 }
 
 func (s *Server) logError(r *http.Request, id string, e *apierr.Error) {
@@ -310,8 +375,9 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 
 	act, e := s.admit(req, svc, &c, cred)
 	req.rate = s.rateOf(svc, act, cred)
+	limitNow := s.cfg.LimitNow()
 	if e != nil || !act.SelfLimited {
-		if le := s.limit(r.Context(), req.rate, now); le != nil {
+		if le := s.limit(r.Context(), req.rate, limitNow); le != nil {
 			return fail(le)
 		}
 	}
@@ -329,11 +395,11 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		return fail(ErrNonceUsed)
 	}
 	req.params = in.params
-	out, err := act.Handle(r.Context(), req)
+	out, err := s.handle(r.Context(), svc, act, req)
 	if act.SelfLimited && !req.rateTaken {
 		// Refused before its store operation: count it here, as the
 		// cloud's gateway throttles before any validation.
-		if le := s.limit(r.Context(), req.rate, now); le != nil && err != nil {
+		if le := s.limit(r.Context(), req.rate, limitNow); le != nil && err != nil {
 			return fail(le)
 		}
 	}
@@ -345,6 +411,28 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		return req, nil, e
 	}
 	return req, out, nil
+}
+
+// handle runs the action's handler, after the Intercept hook when one is
+// set. An error the hook answers with is answered as the documented error
+// it is; a permission error carries its AccessDeniedDetail, as admit's does.
+func (s *Server) handle(ctx context.Context, svc *service, act *Action, req *Request) (any, error) {
+	if s.cfg.Intercept != nil {
+		dest := func() string {
+			if act.Destination == nil {
+				return ""
+			}
+			return act.Destination(req)
+		}
+		var err error
+		if ctx, err = s.cfg.Intercept(ctx, svc.Name, act.Name, req.Account.ID, dest); err != nil {
+			if e, o := apierr.As(err), svc.Overrides[ErrPermissionDenied]; e != nil && (e.Code == CodeForbiddenRAM || o != nil && e.Code == o.Code) {
+				req.denied = deniedDetail(svc, act, req.Credential)
+			}
+			return nil, err
+		}
+	}
+	return act.Handle(ctx, req)
 }
 
 // route finds the service of an action: the one at version, or the first
@@ -374,20 +462,25 @@ func (s *Server) admit(req *Request, svc *service, c *claim, cred *accounts.Cred
 		return nil, ErrInvalidVersion
 	}
 	if !cred.Allowed(svc.Name, act.Name) {
-		req.denied = map[string]string{
-			"AuthAction":               svc.Name + ":" + act.Name,
-			"AuthPrincipalType":        "SubUser",
-			"AuthPrincipalOwnerId":     cred.Account.ID,
-			"AuthPrincipalDisplayName": cred.ID,
-			"PolicyType":               "AccountLevelIdentityBasedPolicy",
-			"NoPermissionType":         "ImplicitDeny",
-		}
+		req.denied = deniedDetail(svc, act, cred)
 		return act, ErrPermissionDenied
 	}
 	if !cred.Account.HasProduct(svc.Name) {
 		return act, ErrNotSubscribed
 	}
 	return act, nil
+}
+
+// deniedDetail is the AccessDeniedDetail of a permission error.
+func deniedDetail(svc *service, act *Action, cred *accounts.Credential) map[string]string {
+	return map[string]string{
+		"AuthAction":               svc.Name + ":" + act.Name,
+		"AuthPrincipalType":        "SubUser",
+		"AuthPrincipalOwnerId":     cred.Account.ID,
+		"AuthPrincipalDisplayName": cred.ID,
+		"PolicyType":               "AccountLevelIdentityBasedPolicy",
+		"NoPermissionType":         "ImplicitDeny",
+	}
 }
 
 // rateOf is the request-rate limit a request counts against: its action's

@@ -20,8 +20,10 @@ import (
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/acsapi"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/control"
 	"github.com/verifyfn/verifyfn/shared/delivery"
 	"github.com/verifyfn/verifyfn/shared/delivery/setup"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/otp"
 	"github.com/verifyfn/verifyfn/shared/password"
 	"github.com/verifyfn/verifyfn/shared/services/cams"
@@ -55,14 +57,19 @@ type Options struct {
 	// delivery configuration's prices; with Sender set,
 	// delivery.DefaultPrices).
 	Prices setup.Pricer
-	// EngineNow is the clock of the engine and the embedded stores (codes,
-	// cooldowns, windows, the fraud guard's windows and budgets); default
-	// Now. Tests and the pumping simulation move it apart from the clock
-	// the front doors check signatures against.
+	// EngineNow is the clock of the engine, the limits and the embedded
+	// stores (codes, cooldowns, windows, the fraud guard's windows and
+	// budgets); default Now, or the test kit's clock. Tests and the pumping
+	// simulation move it apart from the clock signatures are checked
+	// against.
 	EngineNow func() time.Time
 	// OnGuardRefusal is called for every send the fraud guard refuses,
-	// with its reason and the number's ISO region (the refusal counter).
+	// with its reason and the number's ISO region; with Metrics set they are
+	// counted too (verifyfn_guard_refusals_total).
 	OnGuardRefusal func(reason, country string)
+	// Metrics, if not nil, counts requests, messages, checks and store
+	// operations (see package metrics); nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // ConfigError is a configuration that cannot be served: a malformed file
@@ -96,6 +103,7 @@ type Store interface {
 	Get(ctx context.Context, coll, key string) ([]byte, bool, error)
 	List(ctx context.Context, coll string, offset, limit int) ([]store.Record, int, error)
 	Apply(ctx context.Context, ops []store.Op) (int, error)
+	Reset(ctx context.Context, account string) error // the test kit's control plane
 }
 
 // App is an assembled verifyfn.
@@ -105,7 +113,13 @@ type App struct {
 	Accounts *accounts.Registry
 	// DevAccount is true when the built-in development account is in use.
 	DevAccount bool
-	closers    []io.Closer
+	// Control is the test kit's control plane, nil when it is off.
+	Control *control.Plane
+	// Metrics are Options.Metrics (nil when none).
+	Metrics  *metrics.Metrics
+	observed *metrics.ObservedStore // the store as the app uses it, measured
+	sender   delivery.Sender
+	closers  []io.Closer
 }
 
 // New assembles verifyfn.
@@ -168,11 +182,57 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		a.closers = append(a.closers, opened)
 		st = opened
 	}
-	a.Store = st
+	a.Store, a.Metrics = st, opt.Metrics
+	// now is the time codes, limits and records see: the test kit's clock
+	// when the control plane is on. Signatures are checked against opt.Now.
+	now := opt.Now
+	if opt.EngineNow != nil {
+		now = opt.EngineNow
+	}
+	ctl := newControl(cfg, opt, st) // the raw store: it resets it and reads its client
+	if ctl != nil {
+		now = ctl.Now
+	}
+	a.Control = ctl
+	a.observed = opt.Metrics.Store(st) // measures nothing without metrics
+	var checked func(family, outcome string)
+	var deliveries delivery.Observer
+	var requests tcapi.Observer
+	if m := opt.Metrics; m != nil { // the hooks of package metrics
+		st, checked, deliveries, requests = a.observed, m.Checked, m, m
+	}
+	// The guard prices messages as the delivery built below does.
+	prices := opt.Prices
+	var guard otp.Guard
+	if !cfg.Guard.Off {
+		g, err := newGuard(cfg, reg, func(channel, to string) int64 { return prices(channel, to) }, opt)
+		if err != nil {
+			return nil, configError(err)
+		}
+		guard = g
+	}
+	engine, err := otp.New(st, otp.Config{
+		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
+		Windows: cfg.Windows, Now: now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
+		Checked: checked, Guard: guard,
+	})
+	if err != nil {
+		return nil, configError(err)
+	}
 
-	sender, prices := opt.Sender, opt.Prices
+	// The control plane records each message as delivered: beneath the
+	// templates.
+	var record func(delivery.Sender) delivery.Sender
+	if ctl != nil {
+		provider := ""
+		if opt.Sender == nil && !cfg.Delivery.Configured() {
+			provider = "outbox"
+		}
+		record = func(s delivery.Sender) delivery.Sender { return ctl.Sender(s, provider) }
+	}
+	sender := opt.Sender
 	if sender == nil {
-		s, pr, closer, err := setup.NewPriced(cfg, setup.Options{Logger: opt.Logger, Now: opt.Now})
+		s, pr, closer, err := setup.NewPriced(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record, Observer: deliveries})
 		if err != nil {
 			return nil, configError(err)
 		}
@@ -181,58 +241,54 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		if prices == nil {
 			prices = pr
 		}
+	} else {
+		sender = delivery.Observed(sender, "custom", deliveries)
+		if record != nil {
+			sender = record(sender)
+		}
 	}
+	a.sender = sender
 	if prices == nil {
 		prices = setup.Fixed(delivery.DefaultPrices)
-	}
-	engineNow := opt.EngineNow
-	if engineNow == nil {
-		engineNow = opt.Now
-	}
-	var guard otp.Guard
-	if !cfg.Guard.Off {
-		g, err := newGuard(cfg, reg, prices, opt)
-		if err != nil {
-			return nil, configError(err)
-		}
-		guard = g
-	}
-	engine, err := otp.New(st, otp.Config{
-		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
-		Windows: cfg.Windows, Now: engineNow, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(), Guard: guard,
-	})
-	if err != nil {
-		return nil, configError(err)
 	}
 
 	want := func(name string) bool { return opt.Services == nil || opt.Services[name] }
 	var services []tcapi.Service
 	if want(intlpartnersmgt.Name) {
 		services = append(services, intlpartnersmgt.New(intlpartnersmgt.Config{
-			Engine: engine, Sender: sender, Now: opt.Now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
+			Engine: engine, Sender: sender, Now: now, UnsupportedCountryCodes: cfg.UnsupportedAreas,
 			Passwords: opt.Passwords,
 		}))
 	}
 	if want(smh.Name) {
-		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now, CodeLength: cfg.SMHCodeLength}))
+		services = append(services, smh.New(smh.Config{Engine: engine, Records: st, Sender: sender, Now: now, CodeLength: cfg.SMHCodeLength}))
 	}
 	if want(domain.Name) {
-		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: opt.Now}))
+		services = append(services, domain.New(domain.Config{Engine: engine, Records: st, Sender: sender, Now: now}))
 	}
 	for i := range services {
 		services[i].RateLimit = cfg.RateLimit
 	}
+	var tcIntercept tcapi.Intercept
+	var acsIntercept acsapi.Intercept
+	if ctl != nil {
+		tcIntercept, acsIntercept = ctl.Intercept, ctl.Intercept
+	}
 	tc, err := tcapi.New(tcapi.Config{
-		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
+		Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
+		Intercept: tcIntercept, Observer: requests,
 	}, services...)
 	if err != nil {
 		return nil, err
 	}
 	a.Handler = tc
+	var alibaba []acsapi.Service
 	if want(cams.Name) {
+		alibaba = append(alibaba, cams.New(cams.Config{Engine: engine, Sender: sender, Now: now, RateLimit: cfg.CAMSRateLimit}))
 		acs, err := acsapi.New(acsapi.Config{
-			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, HostHeader: cfg.TrustedHostHdr,
-		}, cams.New(cams.Config{Engine: engine, Sender: sender, Now: opt.Now, RateLimit: cfg.CAMSRateLimit}))
+			Credentials: reg, Limiter: st, Nonces: st, Logger: opt.Logger, Now: opt.Now, LimitNow: now, HostHeader: cfg.TrustedHostHdr,
+			Intercept: acsIntercept, Observer: requests,
+		}, alibaba...)
 		if err != nil {
 			return nil, err
 		}
@@ -240,6 +296,12 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		if len(services) > 0 {
 			a.Handler = Dispatch(acs, tc)
 		}
+	}
+	if ctl != nil {
+		ctl.SetActions(controlActions(services, alibaba))
+		a.Handler = ctl.Handler(a.Handler)
+	} else {
+		a.Handler = control.Off(a.Handler)
 	}
 	built = true
 	return a, nil

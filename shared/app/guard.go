@@ -24,6 +24,11 @@ func newGuard(cfg config.Config, reg *accounts.Registry, prices setup.Pricer, op
 		Window: g.Window, Bucket: g.Bucket, Mature: cfg.CodeTTL, MinPermille: off(g.MinPermille),
 		CountryVolume: off(g.CountryVolume), PrefixVolume: off(g.PrefixVolume),
 		Cooloff: g.Cooloff, Trickle: g.Trickle,
-		Price: prices, Accounts: reg, Logger: opt.Logger, OnRefusal: opt.OnGuardRefusal,
+		Price: prices, Accounts: reg, Logger: opt.Logger, OnRefusal: func(reason, country string) {
+			opt.Metrics.GuardRefused(fraud.Family(reason), country) // nothing without metrics
+			if opt.OnGuardRefusal != nil {
+				opt.OnGuardRefusal(reason, country)
+			}
+		},
 	})
 }

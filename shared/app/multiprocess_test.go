@@ -56,7 +56,7 @@ func serveProcess(t *testing.T, bin, addr string, env ...string) int {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, append(env, "VERIFYFN_ADDR="+addr)...)
+	cmd.Env = append(cmd.Env, append(env, "VERIFYFN_ADDR="+addr, "VERIFYFN_METRICS_ADDR=127.0.0.1:0")...)
 	var logs strings.Builder
 	var mu sync.Mutex
 	cmd.Stderr = processLog(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) })

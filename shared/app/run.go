@@ -10,6 +10,7 @@ import (
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/store/storeopen"
 )
 
@@ -23,9 +24,11 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 }
 
 // RunServer builds the app for cfg (only the named services when services is
-// not nil) and serves it on cfg.Addr until ctx ends. It refuses the built-in
-// development account on a non-loopback address. It returns a process exit
-// code and writes problems to stderr.
+// not nil) and serves it on cfg.Addr until ctx ends, with its metrics and
+// health checks on cfg.MetricsAddr (DefaultMetricsAddr when unset, where a
+// port already in use is only warned about; "off" for none). It refuses the
+// built-in development account on a non-loopback address. It returns a
+// process exit code and writes problems to stderr.
 func RunServer(ctx context.Context, cfg config.Config, services map[string]bool, stderr io.Writer) int {
 	logger := NewLogger(stderr, cfg.LogLevel)
 	storeopen.SetLogger(logger)
@@ -33,7 +36,15 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 		fmt.Fprintf(stderr, "verifyfn: refusing to serve the built-in development account on non-loopback address %s; set VERIFYFN_ACCOUNTS\n", cfg.Addr)
 		return 2
 	}
-	a, err := New(cfg, Options{Logger: logger, Services: services})
+	metricsAddr, optional := cfg.MetricsAddr, cfg.MetricsAddr == ""
+	if optional {
+		metricsAddr = DefaultMetricsAddr
+	}
+	var m *metrics.Metrics
+	if metricsAddr != MetricsOff {
+		m = metrics.New(metrics.Options{})
+	}
+	a, err := New(cfg, Options{Logger: logger, Services: services, Metrics: m})
 	if err != nil {
 		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
 		if errors.As(err, new(*ConfigError)) {
@@ -42,16 +53,42 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 		return 1
 	}
 	defer a.Close()
+	var metricsAt net.Addr
+	if m != nil {
+		mctx, stop := context.WithCancel(ctx)
+		at, wait, err := ServeMetrics(mctx, metricsAddr, a.MetricsHandler(logger), logger)
+		switch {
+		case err == nil:
+			metricsAt = at
+			defer func() { stop(); wait() }()
+		case optional:
+			stop()
+			logger.Warn("no metrics listener: set VERIFYFN_METRICS_ADDR to another address, or off",
+				slog.String("addr", metricsAddr), slog.String("error", err.Error()))
+		default:
+			stop()
+			fmt.Fprintf(stderr, "verifyfn: VERIFYFN_METRICS_ADDR=%s: %v\n", metricsAddr, err)
+			return 1
+		}
+	}
 	err = Serve(ctx, cfg.Addr, a.Handler, logger, func(addr net.Addr) {
 		delivery := slog.String("outbox", cfg.Outbox)
 		if cfg.Delivery.Configured() {
 			delivery = slog.String("delivery", or(cfg.Delivery.File, "VERIFYFN_DELIVERY_YAML"))
 		}
-		logger.Info("listening", slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)))
+		attrs := []any{slog.String("addr", addr.String()), delivery, slog.String("store", storeopen.Redact(cfg.Store)),
+			slog.Bool("control", a.Control != nil)}
+		if metricsAt != nil {
+			attrs = append(attrs, slog.String("metrics", metricsAt.String()))
+		}
+		logger.Info("listening", attrs...)
 		if a.DevAccount {
 			fmt.Fprintf(stderr, "verifyfn: no accounts file; using the local development account\n"+
 				"  account:   %s\n  SecretId:  %s\n  SecretKey: %s\n  endpoint:  %s (scheme http)\n",
 				accounts.DevAccountID, accounts.DevSecretID, accounts.DevSecretKey, addr)
+			if a.Control != nil {
+				fmt.Fprintf(stderr, "  control:   http://%s/_verifyfn/ (docs/testing.md)\n", addr)
+			}
 		}
 	})
 	if err != nil {

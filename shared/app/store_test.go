@@ -161,42 +161,63 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // SendVerifyCode costs one Redis round trip: its rate limit, guard, cooldown,
 // windows and the code are one EVALSHA. Counted twice: by a hook on the
 // store's client, and on the server (INFO commandstats, where the commands a
-// script runs count too, so only the EVALSHA calls are compared).
+// script runs count too, so only the EVALSHA calls are compared). With the
+// test kit's control plane on, every request also reads the shared control
+// state once (one HGETALL), so that every instance sees the same clock and
+// faults.
 func TestRedisOneRoundTripPerSend(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := redisstore.Open(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := &roundTrips{}
-	st.Client().AddHook(hook)
-	s := apitest.Start(t, withStore(srv.URL()), func(_ *config.Config, o *app.Options) { o.Store = st })
-	t.Cleanup(func() { st.Close() })
-	c := s.Tencent(tcclient.Options{})
-	if err := sendVerifyCode(c, "51230000"); err != nil { // connects and loads the script
-		t.Fatal(err)
-	}
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	if err := admin.ConfigResetStat(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
-	hook.n.Store(0)
-	const n = 20
-	for i := range n {
-		if err := sendVerifyCode(c, fmt.Sprint(51230001+i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := hook.n.Load(); got != n {
-		t.Fatalf("%d SendVerifyCode calls made %d round trips to Redis; want %d", n, got, n)
-	}
-	calls := commandCalls(t, admin)
-	if calls["evalsha"] != n || calls["eval"] != 0 || calls["script|load"] != 0 {
-		t.Fatalf("%d SendVerifyCode calls ran %v on Redis; want %d EVALSHA", n, calls, n)
-	}
-	if got := len(s.Messages(t)); got != n+1 {
-		t.Fatalf("%d messages", got)
+	for _, tc := range []struct {
+		name    string
+		control bool
+	}{{"control plane off", false}, {"control plane on", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			st, err := redisstore.Open(srv.URL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			hook := &roundTrips{}
+			st.Client().AddHook(hook)
+			s := apitest.Start(t, withStore(srv.URL()), func(c *config.Config, o *app.Options) {
+				o.Store = st
+				c.Control.Disabled = !tc.control
+			})
+			t.Cleanup(func() { st.Close() })
+			if (s.App.Control != nil) != tc.control {
+				t.Fatalf("control plane: %v", s.App.Control)
+			}
+			c := s.Tencent(tcclient.Options{})
+			if err := sendVerifyCode(c, "51230000"); err != nil { // connects and loads the script
+				t.Fatal(err)
+			}
+			admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+			defer admin.Close()
+			if err := admin.ConfigResetStat(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+			hook.n.Store(0)
+			const n = 20
+			for i := range n {
+				if err := sendVerifyCode(c, fmt.Sprint(51230001+i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The issue script runs one HGETALL of its own (the limit hash).
+			want, hgetall := int64(n), n
+			if tc.control {
+				want, hgetall = 2*n, 2*n
+			}
+			if got := hook.n.Load(); got != want {
+				t.Fatalf("%d SendVerifyCode calls made %d round trips to Redis; want %d", n, got, want)
+			}
+			calls := commandCalls(t, admin)
+			if calls["evalsha"] != n || calls["eval"] != 0 || calls["script|load"] != 0 || calls["hgetall"] != hgetall {
+				t.Fatalf("%d SendVerifyCode calls ran %v on Redis; want %d EVALSHA and %d HGETALL (scripts' included)", n, calls, n, hgetall)
+			}
+			if got := len(s.Messages(t)); got != n+1 {
+				t.Fatalf("%d messages", got)
+			}
+		})
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 // see the README's configuration table.
 type Config struct {
 	Addr             string         // VERIFYFN_ADDR, default 127.0.0.1:9000
+	MetricsAddr      string         // VERIFYFN_METRICS_ADDR: metrics and health listener, "" (each entry point's default) or "off"
 	AccountsFile     string         // VERIFYFN_ACCOUNTS: YAML file; empty = the local development account
 	AccountsYAML     string         // VERIFYFN_ACCOUNTS_YAML: the accounts YAML itself, instead of a file
 	CodeKey          []byte         // VERIFYFN_CODE_KEY: HMAC key for code digests, >= 16 bytes
@@ -36,6 +37,7 @@ type Config struct {
 	Env              string         // VERIFYFN_ENV: development (default), test, staging or production
 	Delivery         Delivery       // VERIFYFN_DELIVERY, VERIFYFN_TEMPLATES, VERIFYFN_TEST_NUMBERS, ... (delivery.go)
 	Guard            Guard          // VERIFYFN_GUARD* (guard.go)
+	Control          Control        // VERIFYFN_CONTROL, VERIFYFN_CONTROL_TOKEN: the test kit's control plane (control.go)
 }
 
 // FromEnv reads the configuration through getenv (os.Getenv in main).
@@ -48,6 +50,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Store:          or(getenv("VERIFYFN_STORE"), "memory"),
 		LogLevel:       or(getenv("VERIFYFN_LOG_LEVEL"), "info"),
 		TrustedHostHdr: getenv("VERIFYFN_TRUSTED_HOST_HEADER"),
+		MetricsAddr:    getenv("VERIFYFN_METRICS_ADDR"),
 	}
 	var errs []error
 	if c.AccountsFile != "" && c.AccountsYAML != "" {
@@ -86,6 +89,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.UnsupportedAreas, err = intList(or(getenv("VERIFYFN_UNSUPPORTED_COUNTRY_CODES"), "7,380,86")); err != nil {
 		errs = append(errs, fmt.Errorf("VERIFYFN_UNSUPPORTED_COUNTRY_CODES: %w", err))
 	}
+	if a := c.MetricsAddr; a != "" && a != "off" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("VERIFYFN_METRICS_ADDR=%q: want HOST:PORT or off", a))
+		}
+	}
 	if err := storeopen.Validate(c.Store); err != nil {
 		errs = append(errs, fmt.Errorf("VERIFYFN_STORE=%q: %w", storeopen.Redact(c.Store), err))
 	}
@@ -94,6 +102,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if !c.Guard.Off && c.CodeTTL >= c.Guard.Window {
 		errs = append(errs, errors.New("VERIFYFN_GUARD_CONVERSION_WINDOW must be longer than VERIFYFN_CODE_TTL"))
 	}
+	errs = append(errs, c.readControl(getenv)...)
 	return c, errors.Join(errs...)
 }
 

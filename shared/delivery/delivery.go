@@ -29,6 +29,7 @@ const (
 type Message struct {
 	Channel Channel
 	To      string // E.164 phone number or email address
+	Region  string // ISO 3166 region of a phone number, as the service parsed it ("" for email or unknown)
 	Subject string // email subject, rendered with Text
 	Text    string
 	Code    string
@@ -51,6 +52,23 @@ type SenderFunc func(ctx context.Context, m Message) error
 
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
+
+type deliveredByKey struct{}
+
+// WithDeliveredBy returns a context in which the sender that delivers a
+// message reports the name of the provider that delivered it to report (the
+// router does; the test kit's message list shows it).
+func WithDeliveredBy(ctx context.Context, report func(provider string)) context.Context {
+	return context.WithValue(ctx, deliveredByKey{}, report)
+}
+
+// DeliveredBy reports provider as the one that delivered the message sent
+// with ctx; it does nothing without WithDeliveredBy.
+func DeliveredBy(ctx context.Context, provider string) {
+	if report, ok := ctx.Value(deliveredByKey{}).(func(string)); ok {
+		report(provider)
+	}
+}
 
 // NormalizeLocale maps the language tags the APIs use (zh-CN, zh_CN, en-US,
 // en_US, en, pt_BR, ...) to a template locale, falling back to English.

@@ -101,7 +101,22 @@ type Config struct {
 	// before its code is issued, in the same store operation, and credits
 	// the conversion of every code it consumed (package fraud).
 	Guard Guard
+	// Checked, when set, is told the verdict of every check the store
+	// answered on the code itself: the scope's Family and Verified, Wrong,
+	// Expired or Exhausted (a check refused by its rate limit or by an op's
+	// precondition says nothing of the code and is not reported, nor is a
+	// right code checked with Keep: the consuming check that follows says
+	// whether it was used). Metrics count conversions with it.
+	Checked func(family, outcome string)
 }
+
+// Verdicts of a check, as reported to Config.Checked.
+const (
+	Verified  = "verified"  // the code matched and was consumed
+	Wrong     = "wrong"     // ErrMismatch
+	Expired   = "expired"   // ErrNoCode: expired, used, never sent or revoked
+	Exhausted = "exhausted" // ErrExhausted: the attempt cap is reached
+)
 
 // Engine issues and checks codes. It is safe for concurrent use.
 type Engine struct {
@@ -306,6 +321,11 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	if err != nil {
 		return err
 	}
+	if e.cfg.Checked != nil && !(req.Keep && res.Status == store.Passed) {
+		if v := verdicts[res.Status]; v != "" {
+			e.cfg.Checked(req.Scope.Family, v)
+		}
+	}
 	switch res.Status {
 	case store.Passed:
 		return nil
@@ -322,6 +342,11 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	default:
 		return fmt.Errorf("otp: unknown check status %d", res.Status)
 	}
+}
+
+// verdicts names the check results that judge the code.
+var verdicts = map[store.CheckStatus]string{
+	store.Passed: Verified, store.Mismatch: Wrong, store.NoCode: Expired, store.Exhausted: Exhausted,
 }
 
 // digest is HMAC-SHA256(key, codeKey || 0 || code): fixed length whatever the

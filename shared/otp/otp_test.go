@@ -446,3 +446,41 @@ func TestConcurrentChecks(t *testing.T) {
 		t.Fatalf("right code after 200 wrong guesses = %v, want ErrExhausted", err)
 	}
 }
+
+// Checked hears one verdict per check that judged the code: not a Keep
+// check that passed (the consuming check reports it), not a rate-limited
+// check nor a failed precondition.
+func TestCheckedVerdicts(t *testing.T) {
+	clk := testclock.New(time.Unix(1_700_000_000, 0))
+	var got []string
+	e, err := otp.New(memstore.New(), otp.Config{Key: key, Now: clk.Now, MaxAttempts: 2,
+		Checked: func(family, outcome string) { got = append(got, family+":"+outcome) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{}
+	ctx := context.Background()
+	if err := send(e, r, scope); err != nil {
+		t.Fatal(err)
+	}
+	code := r.last(t)
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Keep: true})
+	// A failed precondition, then the right code, then a rate-limited check,
+	// then the used code.
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: []store.Op{{Kind: store.MustExist, Coll: "{1}:c", Key: "k"}}})
+	rate := &store.Rate{Key: "{1}:r", Limit: 1, Per: time.Hour}
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate})
+	e.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate})
+	check(e, scope, code)
+	clk.Advance(2 * time.Minute)
+	if err := send(e, r, scope); err != nil {
+		t.Fatal(err)
+	}
+	check(e, scope, wrong(r.last(t)))
+	check(e, scope, wrong(r.last(t)))
+	check(e, scope, r.last(t))
+	want := "intlpartnersmgt:verified intlpartnersmgt:expired intlpartnersmgt:wrong intlpartnersmgt:exhausted intlpartnersmgt:exhausted"
+	if s := strings.Join(got, " "); s != want {
+		t.Fatalf("verdicts %q, want %q", s, want)
+	}
+}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/tencentyun/scf-go-lib/cloudfunction/messages"
 
+	"github.com/verifyfn/verifyfn/internal/emfcheck"
 	"github.com/verifyfn/verifyfn/internal/tcclient"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/gwtest"
 )
@@ -116,15 +117,16 @@ func baseEnv(dir string, extra ...string) []string {
 // process is a started function binary.
 type process struct {
 	cmd    *exec.Cmd
+	stdout *lockedBuffer
 	stderr *lockedBuffer
 	start  time.Time
 }
 
 func startProcess(tb testing.TB, artifact string, env []string) *process {
 	tb.Helper()
-	p := &process{cmd: exec.Command(functionBinary(tb, artifact)), stderr: &lockedBuffer{}}
+	p := &process{cmd: exec.Command(functionBinary(tb, artifact)), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
 	p.cmd.Env = env
-	p.cmd.Stderr = p.stderr
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	p.start = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -271,6 +273,48 @@ func TestLambdaProcess(t *testing.T) {
 	}
 	if got := gwtest.Decode(t, inv.body).Code(t); got != "FailedOperation.SendVerifyCodeLimit60" {
 		t.Fatalf("second send: code %q", got)
+	}
+}
+
+// On Lambda the function writes what each invocation counted to standard
+// output as CloudWatch EMF lines (CloudWatch Logs extracts the metrics):
+// the two answers, each once, and no number in any line.
+func TestLambdaProcessEMF(t *testing.T) {
+	rt, p := startLambda(t, baseEnv(t.TempDir()))
+	for _, want := range []string{"", "FailedOperation.SendVerifyCodeLimit60"} {
+		inv := rt.invoke(t, v2Event(t, "51234599"))
+		if got := gwtest.Decode(t, inv.body).Code(t); inv.kind != "response" || got != want {
+			t.Fatalf("%s: code %q, want %q; stderr: %s", inv.kind, got, want, p.stderr)
+		}
+	}
+	var all []emfcheck.Metric
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		all = nil
+		for line := range strings.SplitSeq(strings.TrimSpace(p.stdout.String()), "\n") {
+			if line == "" {
+				continue
+			}
+			ms, err := emfcheck.Parse([]byte(line))
+			if err != nil {
+				t.Fatalf("stdout line %q: %v", line, err)
+			}
+			all = append(all, ms...)
+		}
+		if requests, _ := emfcheck.Sum(all, "verifyfn_requests_total", nil); requests == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for code, want := range map[string]float64{"OK": 1, "FailedOperation.SendVerifyCodeLimit60": 1} {
+		got, _ := emfcheck.Sum(all, "verifyfn_requests_total", map[string]string{"service": "intlpartnersmgt", "action": "SendVerifyCode", "code": code})
+		if got != want {
+			t.Errorf("requests %s: %v, want %v\nstdout: %s", code, got, want, p.stdout)
+		}
+	}
+	if got, _ := emfcheck.Sum(all, "verifyfn_messages_total", map[string]string{"provider": "outbox", "country": "HK", "outcome": "delivered"}); got != 1 {
+		t.Errorf("messages: %v\nstdout: %s", got, p.stdout)
+	}
+	if strings.Contains(p.stdout.String(), "51234599") || strings.Contains(p.stdout.String(), testSecretID) {
+		t.Fatalf("a number or a credential on stdout: %s", p.stdout)
 	}
 }
 

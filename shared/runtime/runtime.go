@@ -29,10 +29,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
 	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/metrics"
 	"github.com/verifyfn/verifyfn/shared/runtime/awslambda"
 	"github.com/verifyfn/verifyfn/shared/runtime/internal/httpevent"
 	"github.com/verifyfn/verifyfn/shared/tcapi"
@@ -93,6 +95,9 @@ type Options struct {
 	Ready func(net.Addr)
 	// Context ends the HTTP server (default: until SIGINT or SIGTERM).
 	Context context.Context
+	// AfterInvoke, if not nil, runs once after each Lambda invocation
+	// (metrics as EMF lines).
+	AfterInvoke func(ctx context.Context)
 }
 
 // Start serves h on the platform. Under Lambda and SCF it never returns. In
@@ -104,7 +109,7 @@ func Start(h http.Handler, o Options) error {
 	}
 	switch o.Platform {
 	case Lambda:
-		awslambda.Start(h)
+		awslambda.Start(h, awslambda.Options{AfterInvoke: o.AfterInvoke})
 	case SCF:
 		startSCF(h)
 	}
@@ -157,9 +162,10 @@ func (f Function) run(ctx context.Context, getenv func(string) string, stderr io
 	if err == nil {
 		err = check(cfg, cloud)
 	}
+	m := newMetrics(platform, cfg)
 	var a *app.App
 	if err == nil {
-		a, err = f.New(cfg, app.Options{Logger: logger, Public: cloud})
+		a, err = f.New(cfg, app.Options{Logger: logger, Public: cloud, Metrics: m})
 	}
 	var h http.Handler
 	switch {
@@ -177,6 +183,20 @@ func (f Function) run(ctx context.Context, getenv func(string) string, stderr io
 		return 2
 	}
 	o := Options{Platform: platform, Addr: cfg.Addr, Logger: logger, Context: ctx}
+	if platform == Lambda && m != nil {
+		o.AfterInvoke = func(context.Context) { m.WriteEMF(os.Stdout, time.Now()) }
+	}
+	if platform == HTTP && m != nil && a != nil {
+		mctx, stop := context.WithCancel(ctx)
+		at, wait, err := app.ServeMetrics(mctx, cfg.MetricsAddr, a.MetricsHandler(logger), logger)
+		if err != nil {
+			stop()
+			fmt.Fprintf(stderr, "%s: VERIFYFN_METRICS_ADDR=%s: %v\n", f.Name, cfg.MetricsAddr, err)
+			return 1
+		}
+		defer func() { stop(); wait() }()
+		logger.Info("metrics listening", "function", f.Name, "addr", at.String())
+	}
 	o.Ready = func(addr net.Addr) {
 		logger.Info("listening", "function", f.Name, "addr", addr.String(), "platform", platform.String())
 		if a != nil && a.DevAccount {
@@ -193,6 +213,21 @@ func (f Function) run(ctx context.Context, getenv func(string) string, stderr io
 		return 1
 	}
 	return 0
+}
+
+// newMetrics returns the metrics a function keeps on its platform: CloudWatch
+// EMF lines on Lambda (unless VERIFYFN_METRICS_ADDR is off), a Prometheus
+// listener over plain HTTP when VERIFYFN_METRICS_ADDR is set, none on an SCF
+// event function (whose request log lines are what it has).
+func newMetrics(p Platform, cfg config.Config) *metrics.Metrics {
+	switch {
+	case cfg.MetricsAddr == app.MetricsOff:
+	case p == Lambda:
+		return metrics.New(metrics.Options{EMF: true})
+	case p == HTTP && cfg.MetricsAddr != "":
+		return metrics.New(metrics.Options{})
+	}
+	return nil
 }
 
 // check refuses configurations that are only fit for a local run: the

@@ -170,3 +170,45 @@ func TestLocalDevelopmentAccount(t *testing.T) {
 		t.Fatalf("no development account banner: %s", stderr.String())
 	}
 }
+
+// Over plain HTTP a function serves metrics only when VERIFYFN_METRICS_ADDR
+// is set; they count its requests.
+func TestHTTPFunctionMetrics(t *testing.T) {
+	var stderr syncBuffer
+	vars := map[string]string{"VERIFYFN_ADDR": "127.0.0.1:0", "VERIFYFN_OUTBOX": t.TempDir() + "/outbox.jsonl"}
+	if addr, _ := serve(t, vars, &stderr); addr == "" || strings.Contains(stderr.String(), "metrics listening") {
+		t.Fatalf("metrics without VERIFYFN_METRICS_ADDR: %s", stderr.String())
+	}
+	stderr = syncBuffer{}
+	vars["VERIFYFN_METRICS_ADDR"] = "127.0.0.1:0"
+	addr, _ := serve(t, vars, &stderr)
+	var line struct{ Msg, Addr string }
+	for l := range strings.SplitSeq(stderr.String(), "\n") {
+		if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "metrics listening" {
+			break
+		}
+	}
+	if line.Msg != "metrics listening" {
+		t.Fatalf("no metrics listener: %s", stderr.String())
+	}
+	resp, err := http.Post("http://"+addr+"/", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for path, want := range map[string]string{
+		"/metrics": `verifyfn_requests_total{action="unknown",code="AuthFailure.InvalidAuthorization",service="unknown"} 1`,
+		"/healthz": `"ok"`,
+		"/readyz":  `"store":"ok"`,
+	} {
+		resp, err := http.Get("http://" + line.Addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d, want %s in\n%s", path, resp.StatusCode, want, body)
+		}
+	}
+}

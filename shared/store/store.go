@@ -202,4 +202,14 @@ type Store interface {
 	// Apply runs ops atomically: -1 when all were applied, else the index of
 	// the first op whose precondition failed (and nothing changed).
 	Apply(ctx context.Context, ops []Op) (int, error)
+	// Reset forgets every state the other operations wrote (codes and their
+	// attempts, cooldowns, windows, rate buckets, nonces, durable records)
+	// whose keys carry the hash tag {account} (see Coll), or all of it when
+	// account is empty. It is the test kit's reset (package control); the
+	// APIs never call it.
+	Reset(ctx context.Context, account string) error
 }
+
+// TagPrefix is the prefix of every key of account: its hash tag and a colon,
+// as Coll writes it.
+func TagPrefix(account string) string { return "{" + account + "}:" }

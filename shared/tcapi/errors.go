@@ -76,3 +76,41 @@ func InvalidParameterValue(name string) *apierr.Error {
 func UnknownParameter(name string) *apierr.Error {
 	return apierr.New(CodeUnknownParameter, fmt.Sprintf("The parameter `%s` is not defined for this action.", name))
 }
+
+// Common returns the common codes every action of a service may answer, one
+// value per code, as the service answers them (its Overrides applied), in
+// the order of the common error table: what the test kit's faults may
+// answer besides an action's Documented errors.
+func Common(overrides map[*apierr.Error]*apierr.Error) []*apierr.Error {
+	common := []*apierr.Error{
+		ErrInvalidAuthorization, ErrSecretIDNotFound, ErrSignatureExpire, ErrSignatureFailure, ErrTokenFailure,
+		ErrUnauthorized, ErrInvalidAction, ErrNoSuchVersion,
+		apierr.New(CodeMissingParameter, "The request is missing a required parameter."),
+		apierr.New(CodeInvalidParameter, "A parameter has an invalid type or format."),
+		apierr.New(CodeInvalidParameterValue, "The value of a parameter is invalid."),
+		apierr.New(CodeUnknownParameter, "A parameter is not defined for this action."),
+		ErrUnsupportedProtocol, ErrRequestTooLarge, ErrRequestLimit, ErrInternal,
+	}
+	out := make([]*apierr.Error, 0, len(common)+len(overrides))
+	seen := map[string]bool{}
+	add := func(e *apierr.Error) {
+		if !seen[e.Code] {
+			seen[e.Code] = true
+			out = append(out, e)
+		}
+	}
+	for _, e := range common {
+		if o, ok := overrides[e]; ok {
+			e = o
+		}
+		add(e)
+	}
+	// The codes a service answers for front-door conditions besides these
+	// (domain's InternalError.JsonMarshal for a malformed body, ...).
+	for _, e := range []*apierr.Error{ErrReadBody, ErrMalformedJSON, ErrDuplicateParameter, ErrInvalidText, ErrTooManyParams, ErrMalformedQuery, ErrNoCredential, ErrNotSubscribed} {
+		if o, ok := overrides[e]; ok {
+			add(o)
+		}
+	}
+	return out
+}

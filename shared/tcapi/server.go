@@ -66,7 +66,28 @@ type Action struct {
 	// RateLimit is the action's own documented requests per second per
 	// account, when it is lower than its service's.
 	RateLimit int
+	// Documented are the errors the action documents, one value per code
+	// (the one it answers with first); the front door's common codes are
+	// not repeated (see Common). The test kit's faults answer with them.
+	Documented []*apierr.Error
+	// Delivers is true for an action that sends a message (the test kit
+	// can make its delivery fail).
+	Delivers bool
+	// Destination returns the canonical key of a request's destination
+	// (contact.Phone.Key or contact.Email.Key, what its limits are keyed
+	// on), "" when it names none or an invalid one; the test kit matches
+	// faults for one destination with it.
+	Destination func(*Request) string
 }
+
+// Intercept sees every request that passed every check (authenticated,
+// admitted, decoded, not a replay) just before its handler runs, with the
+// service, action and account and a function that returns the request's
+// destination (the action's Destination, "" without one). It returns the
+// context the handler runs with, or an error (an *apierr.Error) to answer
+// instead of running the handler. The test kit's control plane uses it to
+// inject faults (package control).
+type Intercept func(ctx context.Context, service, action, account string, destination func() string) (context.Context, error)
 
 // Service is one product (smh, intlpartnersmgt, domain) at one version.
 type Service struct {
@@ -95,17 +116,35 @@ type NonceClaimer interface {
 	Claim(ctx context.Context, key string, ttl time.Duration, now time.Time) (bool, error)
 }
 
+// Observer is told of every request once it is answered: its service and
+// action as routed ("" when the request named none this front door
+// defines, or was refused before it said), the code answered ("OK" or the
+// error code) and the time from its arrival to its answer. Metrics
+// implement it.
+type Observer interface {
+	ObserveRequest(service, action, code string, elapsed time.Duration)
+}
+
 // Config wires the front door.
 type Config struct {
 	Credentials Credentials
 	Limiter     Limiter
 	Nonces      NonceClaimer
-	Logger      *slog.Logger     // default: discard
-	Now         func() time.Time // default: time.Now
+	Logger      *slog.Logger // default: discard
+	// Now is the clock signature timestamps are checked against (default
+	// time.Now): the real time, as the client signs with its own.
+	Now func() time.Time
+	// LimitNow is the time request-rate limits see (default Now): the
+	// app's clock, which the test kit may move ahead.
+	LimitNow func() time.Time
 	// HostHeader names a header that carries the host the client signed
 	// (e.g. X-Forwarded-Host behind a gateway that rewrites Host). Set it
 	// only when a trusted proxy always sets that header.
 	HostHeader string
+	// Intercept, when set, runs before every handler (see Intercept).
+	Intercept Intercept
+	// Observer, if not nil, is told of every request (metrics).
+	Observer Observer
 }
 
 // Server is the front door; it implements http.Handler.
@@ -133,6 +172,9 @@ func New(cfg Config, services ...Service) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.LimitNow == nil {
+		cfg.LimitNow = cfg.Now
 	}
 	s := &Server{cfg: cfg, services: map[string]*service{}, byAction: map[string][]*service{}, maxBody: DefaultMaxBody}
 	for _, sv := range services {
@@ -193,6 +235,10 @@ func (r *Request) Log(a slog.Attr) { r.logAttrs = append(r.logAttrs, a) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var began time.Time
+	if s.cfg.Observer != nil {
+		began = time.Now() // the real clock, whatever Config.Now says
+	}
 	start := s.cfg.Now()
 	id := newRequestID()
 	req, out, err := s.serve(r, id, start)
@@ -216,6 +262,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
 	s.logRequest(r, req, id, code, start)
+	if s.cfg.Observer != nil {
+		service, action := s.routed(req)
+		s.cfg.Observer.ObserveRequest(service, action, code, time.Since(began))
+	}
+}
+
+// routed names the service and action of req as far as they are ones this
+// front door defines ("" otherwise), so that made-up names never reach an
+// Observer.
+func (s *Server) routed(req *Request) (service, action string) {
+	svc := s.services[req.Service]
+	if svc == nil {
+		return "", ""
+	}
+	if svc.actions[req.Action] == nil {
+		return svc.Name, ""
+	}
+	return svc.Name, req.Action
 }
 
 // serve runs the stages. It returns the request as far as it was understood
@@ -258,8 +322,9 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		req.params, e = sch.decode(in, svc.allowed[act.Name])
 	}
 	req.rate = s.rateOf(svc, act, cred)
+	limitNow := s.cfg.LimitNow()
 	if e != nil || !act.SelfLimited {
-		if le := s.limit(r.Context(), act, req.rate, now); le != nil {
+		if le := s.limit(r.Context(), act, req.rate, limitNow); le != nil {
 			return fail(le)
 		}
 	}
@@ -276,14 +341,32 @@ func (s *Server) serve(r *http.Request, id string, now time.Time) (*Request, any
 		}
 	}
 	req.Service = svc.Name
-	out, err := act.Handle(r.Context(), req)
+	out, err := s.handle(r.Context(), svc, act, req)
 	if act.SelfLimited && !req.rateTaken {
 		// Refused before its store operation: count it here.
-		if le := s.limit(r.Context(), act, req.rate, now); le != nil && err != nil {
+		if le := s.limit(r.Context(), act, req.rate, limitNow); le != nil && err != nil {
 			return req, nil, le
 		}
 	}
 	return req, out, err
+}
+
+// handle runs the action's handler, after the Intercept hook when one is
+// set.
+func (s *Server) handle(ctx context.Context, svc *service, act *Action, req *Request) (any, error) {
+	if s.cfg.Intercept != nil {
+		dest := func() string {
+			if act.Destination == nil {
+				return ""
+			}
+			return act.Destination(req)
+		}
+		var err error
+		if ctx, err = s.cfg.Intercept(ctx, svc.Name, act.Name, req.Account.ID, dest); err != nil {
+			return nil, err
+		}
+	}
+	return act.Handle(ctx, req)
 }
 
 // admit routes the authenticated request to its action and checks that the

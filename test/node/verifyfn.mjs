@@ -40,6 +40,7 @@ export async function startVerifyfn({ env = {} } = {}) {
   const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("VERIFYFN_")));
   Object.assign(childEnv, {
     VERIFYFN_ADDR: "127.0.0.1:0",
+    VERIFYFN_METRICS_ADDR: "127.0.0.1:0",
     VERIFYFN_STORE: "memory",
     VERIFYFN_OUTBOX: outbox,
     VERIFYFN_LOG_LEVEL: "info",

@@ -105,7 +105,7 @@ func (r *Router) Providers(m delivery.Message) []Provider {
 }
 
 // Send tries the providers of m's route in order and returns nil as soon as
-// one delivers. When all fail it returns an error naming each provider and
+// one delivers (and names it with delivery.DeliveredBy). When all fail it returns an error naming each provider and
 // its error, with the code and the destination redacted; it stops early when
 // ctx ends. Failures are logged at warn level with the provider, the channel
 // and the masked destination; neither the code nor the text is logged.
@@ -122,6 +122,7 @@ func (r *Router) Send(ctx context.Context, m delivery.Message) error {
 		}
 		err := p.Sender.Send(ctx, m)
 		if err == nil {
+			delivery.DeliveredBy(ctx, p.Name)
 			if i > 0 {
 				r.logger.LogAttrs(ctx, slog.LevelInfo, "delivered by a fallback provider",
 					slog.String("provider", p.Name), slog.String("channel", string(m.Channel)),

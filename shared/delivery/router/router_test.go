@@ -175,3 +175,25 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// The provider that delivered is named to delivery.WithDeliveredBy's
+// reporter; a failing one is not.
+func TestDeliveredByNamesTheProvider(t *testing.T) {
+	r, err := router.New([]router.Route{
+		{Channel: delivery.SMS, CountryCode: "*", Providers: []router.Provider{{"first", &fake{fail: true}}, {"second", &fake{}}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ctx := delivery.WithDeliveredBy(context.Background(), func(p string) { names = append(names, p) })
+	if err := r.Send(ctx, msg(delivery.SMS, "+85251234567")); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 1 || names[0] != "second" {
+		t.Fatalf("reported %q, want [second]", names)
+	}
+	if err := r.Send(context.Background(), msg(delivery.SMS, "+85251234567")); err != nil {
+		t.Fatal("Send without a reporter:", err)
+	}
+}

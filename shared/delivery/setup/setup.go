@@ -65,6 +65,13 @@ type Options struct {
 	// HTTPClient is shared by the HTTP providers; default a client with a
 	// transport of its own.
 	HTTPClient *http.Client
+	// Wrap, when set, wraps the providers (or the outbox) beneath the
+	// templates, so that it sees each message as it is delivered (the test
+	// kit records them).
+	Wrap func(delivery.Sender) delivery.Sender
+	// Observer, if not nil, is told of every provider's attempt at a
+	// message (the outbox counts as provider "outbox").
+	Observer delivery.Observer
 }
 
 // New builds the sender cfg describes. The closer releases files it opened.
@@ -133,7 +140,7 @@ func build(cfg config.Config, opt Options) (delivery.Sender, Pricer, io.Closer, 
 			return nil, nil, nil, err
 		}
 		closers = append(closers, ob)
-		sender = ob
+		sender = delivery.Observed(ob, "outbox", opt.Observer)
 	} else {
 		name, data := "VERIFYFN_DELIVERY_YAML", []byte(d.YAML)
 		if d.File != "" {
@@ -153,6 +160,9 @@ func build(cfg config.Config, opt Options) (delivery.Sender, Pricer, io.Closer, 
 		}
 		sender = r
 		pricer = p.pricer(r)
+	}
+	if opt.Wrap != nil {
+		sender = opt.Wrap(sender)
 	}
 	if d.TemplatesFile != "" {
 		b, err := opt.ReadFile(d.TemplatesFile)
@@ -415,7 +425,7 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 				}
 				seen[n] = true
 				b.used = true
-				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: b.sender})
+				rt.Providers = append(rt.Providers, router.Provider{Name: n, Sender: delivery.Observed(b.sender, n, p.opt.Observer)})
 			}
 			routes = append(routes, rt)
 		}

@@ -46,17 +46,29 @@ import (
 // Handler adapts an http.Handler to lambda.Handler.
 type Handler struct {
 	h http.Handler
+	o Options
 }
 
 var _ lambda.Handler = (*Handler)(nil)
 
+// Options configure the adapter.
+type Options struct {
+	// AfterInvoke, if not nil, runs once at the end of each Invoke, with
+	// its context (the app's metrics write what the invocation counted as
+	// CloudWatch EMF lines).
+	AfterInvoke func(ctx context.Context)
+}
+
 // New returns the adapter for h.
-func New(h http.Handler) *Handler { return &Handler{h: h} }
+func New(h http.Handler) *Handler { return NewWith(h, Options{}) }
+
+// NewWith returns the adapter for h with o.
+func NewWith(h http.Handler, o Options) *Handler { return &Handler{h: h, o: o} }
 
 // Start serves h through the Lambda Runtime API (AWS_LAMBDA_RUNTIME_API). It
 // never returns; aws-lambda-go exits the process if the Runtime API fails.
 // Build with -tags lambda.norpc for the provided.al2023 runtime.
-func Start(h http.Handler) { lambda.Start(New(h)) }
+func Start(h http.Handler, o Options) { lambda.Start(NewWith(h, o)) }
 
 // ErrUnsupportedEvent is returned for a payload that is no HTTP event.
 var ErrUnsupportedEvent = errors.New("awslambda: the event is not an API Gateway or function URL HTTP event")
@@ -76,6 +88,9 @@ type probe struct {
 // Invoke implements lambda.Handler: payload is an event, the result its
 // response.
 func (a *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	if a.o.AfterInvoke != nil {
+		defer a.o.AfterInvoke(ctx)
+	}
 	var p probe
 	if err := json.Unmarshal(payload, &p); err != nil {
 		return nil, fmt.Errorf("awslambda: event: %w", err)

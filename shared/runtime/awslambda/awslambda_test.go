@@ -359,3 +359,17 @@ func TestTypedEntryPoints(t *testing.T) {
 		t.Fatalf("URL: %+v %v %+v", u, err, got)
 	}
 }
+
+// AfterInvoke runs exactly once per invocation, after the handler, also
+// when the event cannot be adapted.
+func TestAfterInvokeOncePerInvocation(t *testing.T) {
+	var events []string
+	h := awslambda.NewWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { events = append(events, "serve") }),
+		awslambda.Options{AfterInvoke: func(context.Context) { events = append(events, "after") }})
+	for _, payload := range []string{`{"httpMethod":"GET","path":"/"}`, `{"httpMethod":"GET","path":"/"}`, `{"Records":[]}`} {
+		h.Invoke(context.Background(), []byte(payload))
+	}
+	if got := strings.Join(events, ","); got != "serve,after,serve,after,after" {
+		t.Fatalf("events %s", got)
+	}
+}

@@ -142,8 +142,12 @@ func New(cfg Config) acsapi.Service {
 		Product: Product,
 		Version: Version,
 		Actions: []acsapi.Action{
-			{Name: GetChatappVerifyCode, Handle: s.getChatappVerifyCode, SelfLimited: true},
-			{Name: ChatappVerifyAndRegister, Handle: s.chatappVerifyAndRegister, SelfLimited: true},
+			{Name: GetChatappVerifyCode, Handle: s.getChatappVerifyCode, SelfLimited: true,
+				Documented: []*apierr.Error{ErrUnsubscribed, ErrPermissionDeny, ErrLimitControl, ErrResourceOwner, ErrAlreadyRegistered, ErrDelivery},
+				Delivers:   true, Destination: destination},
+			{Name: ChatappVerifyAndRegister, Handle: s.chatappVerifyAndRegister, SelfLimited: true,
+				Documented:  []*apierr.Error{ErrUnsubscribed, ErrPermissionDeny, ErrLimitControl, ErrResourceOwner, ErrCodeMismatch, ErrCodeExpired, ErrCodeExceeded, ErrAlreadyRegistered},
+				Destination: destination},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			acsapi.ErrPermissionDenied: ErrPermissionDeny,
@@ -182,6 +186,20 @@ func parsePhone(raw string, mobile bool) (contact.Phone, error) {
 		return p, acsapi.InvalidParameter("PhoneNumber")
 	}
 	return p, nil
+}
+
+// destination is the canonical key of a request's PhoneNumber, "" when
+// invalid.
+func destination(req *acsapi.Request) string {
+	raw, err := req.RequiredString("PhoneNumber")
+	if err != nil {
+		return ""
+	}
+	p, err := parsePhone(raw, false)
+	if err != nil {
+		return ""
+	}
+	return p.Key()
 }
 
 // space checks that CustSpaceId belongs to the caller's account.
@@ -225,7 +243,7 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 	}
 	t := target{space: spaceID, phone: phone}
 	msg := delivery.Message{
-		Channel: channel, To: phone.E164(), Locale: locale,
+		Channel: channel, To: phone.E164(), Region: phone.Region(), Locale: locale,
 		Action: req.Action, Purpose: Purpose, Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

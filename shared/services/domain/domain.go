@@ -96,10 +96,14 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode},
-			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail},
-			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList},
-			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete},
+			{Name: "SendIntlPhoneEmailCode", Params: []string{"Type", "Code"}, Handle: s.send, SelfLimited: true, Unavailable: ErrSendVerifyCode,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrSendLimited, ErrSendVerifyCode}, Delivers: true, Destination: destination},
+			{Name: "CreateIntlPhoneEmail", Params: []string{"Type", "Code", "VerifyCode"}, Handle: s.create, SelfLimited: true, Unavailable: ErrAddPhoneEmail,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrVerifyCode, ErrCheckVerifyCode, ErrVerified, ErrAddPhoneEmail}, Destination: destination},
+			{Name: "DescribeIntlPhoneEmailList", Params: []string{"Type", "Limit", "Offset"}, Handle: s.list, Unavailable: ErrDescribeList,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrDescribeList}},
+			{Name: "DeleteIntlPhoneEmail", Params: []string{"Type", "Code"}, Handle: s.remove, Unavailable: ErrDelete,
+				Documented: []*apierr.Error{ErrInvalidFormat, ErrDelete}, Destination: destination},
 		},
 		Overrides: map[*apierr.Error]*apierr.Error{
 			tcapi.ErrUnsupportedProtocol: ErrMethodNotMatch,
@@ -127,6 +131,7 @@ func New(cfg Config) tcapi.Service {
 type target struct {
 	typ      int64
 	contact  string
+	region   string // a phone's ISO region
 	identity string
 	masked   slog.Value
 	phone    contact.Phone // Type 1
@@ -157,7 +162,7 @@ func parseContact(req *tcapi.Request) (target, error) {
 		if err != nil {
 			return t, ErrInvalidFormat
 		}
-		t.contact, t.identity, t.masked, t.phone = p.E164(), p.Key(), p.LogValue(), p
+		t.contact, t.region, t.identity, t.masked, t.phone = p.E164(), p.Region(), p.Key(), p.LogValue(), p
 		return t, nil
 	}
 	e, err := contact.ParseEmail(code)
@@ -166,6 +171,15 @@ func parseContact(req *tcapi.Request) (target, error) {
 	}
 	t.contact, t.identity, t.masked = e.Address(), e.Key(), e.LogValue()
 	return t, nil
+}
+
+// destination is the canonical key of a request's contact, "" when invalid.
+func destination(req *tcapi.Request) string {
+	t, err := parseContact(req)
+	if err != nil {
+		return ""
+	}
+	return t.identity
 }
 
 func (t target) scope(account string) otp.Scope {
@@ -183,7 +197,7 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		channel = delivery.Email
 	}
 	msg := delivery.Message{
-		Channel: channel, To: t.contact, Locale: delivery.NormalizeLocale(req.Language),
+		Channel: channel, To: t.contact, Region: t.region, Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

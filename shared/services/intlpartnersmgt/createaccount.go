@@ -45,6 +45,15 @@ var (
 	ErrCustomerName     = apierr.New("InvalidParameterValue", "CustomerName must be 2 to 200 characters and not only digits.")
 )
 
+// createAccountErrors are CreateAccount's documented errors, in the order
+// of the API's error list.
+var createAccountErrors = []*apierr.Error{
+	ErrCodeIllegal, ErrMailRegistered, ErrPhoneBindUpper, ErrTradeIncorrect, ErrAccountType, ErrConfirmPassword,
+	ErrAreaContent, ErrAreaFormat, ErrCountryContent, ErrCountryFormat, ErrMailFormat, ErrPasswordContent,
+	ErrPasswordFormat, ErrPhoneNumFormat, ErrCustomerName, ErrAccountTypeEmpty, ErrAreaEmpty, ErrCountryCodeEmpty,
+	ErrMailEmpty, ErrPasswordEmpty, ErrPhoneNumEmpty, ErrTradeEmpty, ErrUnsupportedArea,
+}
+
 // Collections of the durable records CreateAccount writes, per partner account.
 func mailColl(account string) string    { return store.Coll(account, "mail") }
 func accountColl(account string) string { return store.Coll(account, "uin") }

@@ -84,8 +84,11 @@ func New(cfg Config) tcapi.Service {
 			tcapi.ErrMalformedQuery:     ErrInvalidValue,
 		},
 		Actions: []tcapi.Action{
-			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true},
-			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true},
+			{Name: "SendVerifyCode", Params: []string{"CountryCode", "PhoneNum"}, Handle: s.sendVerifyCode, SelfLimited: true,
+				Documented: []*apierr.Error{ErrInvalidValue, ErrUnsupportedArea, ErrSendLimit60, ErrSendLimit, ErrPhoneBindUpper, ErrDeliveryFailed},
+				Delivers:   true, Destination: s.destination},
+			{Name: "CreateAccount", Params: createAccountParams, Handle: s.createAccount, SelfLimited: true,
+				Documented: createAccountErrors, Destination: s.destination},
 			// Read-only lookups without parameters: the front door limits
 			// their rate and refuses any parameter (UnknownParameter).
 			{Name: "GetCountryCodes", Handle: s.getCountryCodes, RateLimit: 5}, // documented: 5 requests a second
@@ -148,6 +151,16 @@ func (s *svc) phone(req *tcapi.Request) (contact.Phone, error) {
 	return p, nil
 }
 
+// destination is the canonical key of a request's number (CountryCode and
+// PhoneNum), "" when invalid.
+func (s *svc) destination(req *tcapi.Request) string {
+	p, err := s.phone(req)
+	if err != nil {
+		return ""
+	}
+	return p.Key()
+}
+
 func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, error) {
 	p, err := s.phone(req)
 	if err != nil {
@@ -156,7 +169,7 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 	req.Log(slog.Any("to", p))
 	account := req.Account.ID
 	msg := delivery.Message{
-		Channel: delivery.SMS, To: p.E164(), Locale: delivery.NormalizeLocale(req.Language),
+		Channel: delivery.SMS, To: p.E164(), Region: p.Region(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: "register", Account: account,
 	}
 	rate := *req.TakeRate()

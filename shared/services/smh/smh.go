@@ -49,6 +49,9 @@ var (
 	ErrPurpose          = apierr.New("UnsupportedOperation.Purpose", "The specified purpose is unsupported.")
 	ErrSmsCode          = apierr.New("UnauthorizedOperation.SmsCode", "The SMS verification code is wrong or has expired.")
 	ErrSmsCodeExceeded  = apierr.New("UnauthorizedOperation.SmsCodeExceeded", "The SMS verification code was tried too many times. Please send a new one.")
+	// ErrUserLimit is documented for VerifySmsCode; verifyfn has no user
+	// quotas, so only the test kit's faults answer it.
+	ErrUserLimit = apierr.New("LimitExceeded.UserLimit", "The number of users has been reached. Please first upgrade the product spec.")
 )
 
 // Engine is what the service needs from the verification-code engine.
@@ -95,8 +98,12 @@ func New(cfg Config) tcapi.Service {
 		Name:    Name,
 		Version: Version,
 		Actions: []tcapi.Action{
-			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true, Unavailable: ErrSendSms},
-			{Name: "VerifySmsCode", Params: append(params[:len(params):len(params)], "Code"), Handle: s.verifySmsCode, SelfLimited: true},
+			{Name: "SendSmsCode", Params: params, Handle: s.sendSmsCode, SelfLimited: true, Unavailable: ErrSendSms,
+				Documented: []*apierr.Error{ErrPurpose, ErrCountryCode, ErrPhoneNumber, ErrInstanceNotFound, ErrNotModified, ErrNotSuperAdmin, ErrSendLimit, ErrSendSms},
+				Delivers:   true, Destination: destination},
+			{Name: "VerifySmsCode", Params: append(params[:len(params):len(params)], "Code"), Handle: s.verifySmsCode, SelfLimited: true,
+				Documented:  []*apierr.Error{ErrPurpose, ErrCountryCode, ErrPhoneNumber, ErrInstanceNotFound, ErrSmsCode, ErrSmsCodeExceeded, ErrUserLimit},
+				Destination: destination},
 		},
 	}
 }
@@ -107,6 +114,39 @@ type target struct {
 	phone    contact.Phone
 	instance string
 	admin    string // the instance's current super admin (its handset key, contact.Phone.Key), "" when unknown
+}
+
+// phone reads CountryCode (default +86) and PhoneNumber, a mobile number.
+func phone(req *tcapi.Request) (contact.Phone, error) {
+	number, err := req.RequiredString("PhoneNumber")
+	if err != nil {
+		return contact.Phone{}, err
+	}
+	cc, ok, err := req.String("CountryCode")
+	if err != nil {
+		return contact.Phone{}, err
+	}
+	if !ok || strings.TrimSpace(cc) == "" {
+		cc = "+86"
+	}
+	code, err := contact.ParseCountryCode(cc)
+	if err != nil {
+		return contact.Phone{}, ErrCountryCode
+	}
+	p, err := contact.ParseMobile(strconv.Itoa(code), number)
+	if err != nil {
+		return contact.Phone{}, ErrPhoneNumber
+	}
+	return p, nil
+}
+
+// destination is the canonical key of a request's number, "" when invalid.
+func destination(req *tcapi.Request) string {
+	p, err := phone(req)
+	if err != nil {
+		return ""
+	}
+	return p.Key()
 }
 
 // parse validates Purpose, CountryCode, PhoneNumber and InstanceId, in the
@@ -121,24 +161,8 @@ func (s *svc) parse(ctx context.Context, req *tcapi.Request) (target, error) {
 		return t, ErrPurpose
 	}
 	t.purpose = purpose
-	number, err := req.RequiredString("PhoneNumber")
-	if err != nil {
+	if t.phone, err = phone(req); err != nil {
 		return t, err
-	}
-	cc, ok, err := req.String("CountryCode")
-	if err != nil {
-		return t, err
-	}
-	if !ok || strings.TrimSpace(cc) == "" {
-		cc = "+86"
-	}
-	code, err := contact.ParseCountryCode(cc)
-	if err != nil {
-		return t, ErrCountryCode
-	}
-	t.phone, err = contact.ParseMobile(strconv.Itoa(code), number)
-	if err != nil {
-		return t, ErrPhoneNumber
 	}
 	req.Log(slog.Any("to", t.phone))
 	if id, _, err := req.String("InstanceId"); err != nil {
@@ -202,7 +226,7 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 		}
 	}
 	msg := delivery.Message{
-		Channel: delivery.SMS, To: t.phone.E164(), Locale: delivery.NormalizeLocale(req.Language),
+		Channel: delivery.SMS, To: t.phone.E164(), Region: t.phone.Region(), Locale: delivery.NormalizeLocale(req.Language),
 		Action: req.Action, Purpose: t.purpose, Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()

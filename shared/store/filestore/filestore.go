@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -274,6 +275,37 @@ func remove(tx *bolt.Tx, coll, key string) error {
 		return colls.DeleteBucket([]byte(coll))
 	}
 	return nil
+}
+
+// Reset implements memstore.Records: one transaction that deletes every
+// collection whose name starts with prefix, committed before it returns.
+func (r *Records) Reset(prefix string) error {
+	err := r.db.Update(func(tx *bolt.Tx) error {
+		colls := tx.Bucket(bucketColls)
+		var names [][]byte
+		err := colls.ForEach(func(k, v []byte) error {
+			if v == nil && strings.HasPrefix(string(k), prefix) { // a nested bucket
+				names = append(names, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			if err := colls.DeleteBucket(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return unavailable(err)
+}
+
+// Ping reports whether the file answers: a read-only transaction, which
+// fails once the file is closed.
+func (r *Records) Ping() error {
+	return unavailable(r.db.View(func(*bolt.Tx) error { return nil }))
 }
 
 // Close implements memstore.Records.

@@ -114,8 +114,46 @@ func TestClosedFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 	st.Close()
 	if _, err := st.Apply(context.Background(), []store.Op{{Kind: store.Insert, Coll: "{1}:x", Key: "k"}}); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Apply after Close: %v", err)
+	}
+	if err := st.Ping(context.Background()); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping after Close: %v", err)
+	}
+}
+
+// A reset is committed to the file: the records it forgot stay forgotten
+// after reopening, and another account's stay.
+func TestResetIsDurable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "verifyfn.db")
+	st, err := filestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, err := st.Apply(ctx, []store.Op{
+		{Kind: store.Insert, Coll: "{1}:contacts", Key: "a", Value: []byte("A")},
+		{Kind: store.Insert, Coll: "{2}:contacts", Key: "b", Value: []byte("B")},
+	}); i != -1 || err != nil {
+		t.Fatal(i, err)
+	}
+	if err := st.Reset(ctx, "1"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = filestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok, _ := st.Get(ctx, "{1}:contacts", "a"); ok {
+		t.Fatal("a record of the reset account came back after reopening")
+	}
+	if v, ok, _ := st.Get(ctx, "{2}:contacts", "b"); !ok || string(v) != "B" {
+		t.Fatalf("the other account's record after reopening = %q, %v", v, ok)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,6 +49,9 @@ type Records interface {
 	// it returns the failing index and changes nothing. On an error nothing
 	// was applied.
 	Apply(ops []store.Op) (int, error)
+	// Reset deletes every collection whose name starts with prefix (all of
+	// them for ""), in one atomic step.
+	Reset(prefix string) error
 	// Close releases the backend.
 	Close() error
 }
@@ -129,6 +133,19 @@ func (s *Store) begin(ctx context.Context) error {
 	if s.closed {
 		s.mu.Unlock()
 		return errClosed
+	}
+	return nil
+}
+
+// Ping reports whether the store answers: an error once it is closed, or
+// when the records backend has a Ping of its own that fails.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if p, ok := s.records.(interface{ Ping() error }); ok {
+		return unavailable(p.Ping())
 	}
 	return nil
 }
@@ -470,6 +487,42 @@ func (l *limitRec) expired(now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// Reset forgets the state of account (every key with its hash tag), or all
+// state when account is empty: codes, limits, rate buckets, nonces and the
+// durable records of its collections.
+func (s *Store) Reset(ctx context.Context, account string) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	prefix := ""
+	if account != "" {
+		prefix = store.TagPrefix(account)
+	}
+	if err := s.records.Reset(prefix); err != nil {
+		return unavailable(err)
+	}
+	deletePrefix(s.codes, prefix)
+	deletePrefix(s.limits, prefix)
+	deletePrefix(s.rates, prefix)
+	deletePrefix(s.nonces, prefix)
+	deletePrefix(s.meters.counters, prefix)
+	deletePrefix(s.meters.convs, prefix)
+	return nil
+}
+
+func deletePrefix[V any](m map[string]V, prefix string) {
+	if prefix == "" {
+		clear(m)
+		return
+	}
+	for k := range m {
+		if strings.HasPrefix(k, prefix) {
+			delete(m, k)
+		}
+	}
 }
 
 // Len reports the number of live ephemeral entries (codes, limits, rate

@@ -3,6 +3,7 @@ package memstore
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/verifyfn/verifyfn/shared/store"
 )
@@ -112,6 +113,16 @@ func (m *MemRecords) put(coll, key string, value []byte) {
 	}
 	m.seq++
 	c[key] = &item{value: value, seq: m.seq}
+}
+
+// Reset implements Records.
+func (m *MemRecords) Reset(prefix string) error {
+	for name := range m.colls {
+		if strings.HasPrefix(name, prefix) {
+			delete(m.colls, name)
+		}
+	}
+	return nil
 }
 
 // Close implements Records; it does nothing.

@@ -6,7 +6,7 @@
 // trip, atomic on the server. Windows, cooldowns, TTLs and rate buckets are
 // measured on the Redis server's clock (TIME), so clock skew between
 // instances does not matter; the Now fields and arguments of the store model
-// are ignored. A code and its attempt count live in one hash with the code's
+// are ignored (the test kit's clock offset is added: see UseClock). A code and its attempt count live in one hash with the code's
 // lifetime, so losing a write can never refill the guess budget while
 // keeping the code. Every ephemeral key has a TTL; durable records (a hash
 // per collection, a sorted set for insertion order and a sequence counter)
@@ -64,7 +64,22 @@ const (
 
 // Store is the Redis store. It is safe for concurrent use.
 type Store struct {
-	c redis.UniversalClient
+	c      redis.UniversalClient
+	offset func() time.Duration // nil: none
+}
+
+// UseClock makes every operation that measures time (Issue, Check, Allow)
+// see the server's clock plus offset(): the test kit's clock (package
+// control), whose offset every instance reads from Redis. Nonce claims keep
+// real time, as signatures do. Call it before the store is used.
+func (s *Store) UseClock(offset func() time.Duration) { s.offset = offset }
+
+// clockOffset is the last argument of a script that reads the time.
+func (s *Store) clockOffset() int64 {
+	if s.offset == nil {
+		return 0
+	}
+	return us(s.offset())
 }
 
 // Open returns a store for a Redis URL without any network I/O:
@@ -367,13 +382,14 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 		keys = append(keys, PrefixRecords+g.Coll)
 		guardIdx, guardKey, guardMax = len(keys), g.Key, g.Max
 	}
-	args := make([]any, 0, 11+2*len(op.Windows))
+	args := make([]any, 0, 12+2*len(op.Windows))
 	args = append(args, us(op.Cooldown), us(op.TTL), op.MaxAttempts, op.Digest,
 		rateIdx, rateLimit, ratePer, guardIdx, guardKey, guardMax, len(op.Windows))
 	for _, w := range op.Windows {
 		args = append(args, us(w.Period), w.Max)
 	}
 	keys, args = meterArgs(op, keys, args)
+	args = append(args, s.clockOffset())
 	v, err := s.run(ctx, issueScript, keys, args...)
 	if err != nil {
 		return store.IssueResult{}, err
@@ -458,6 +474,7 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		keys = append(keys, PrefixEphemeral+c.Key)
 		args = append(args, len(keys), us(c.Span), us(c.Bucket))
 	}
+	args = append(args, s.clockOffset())
 	v, err := s.run(ctx, checkScript, keys, args...)
 	if err != nil {
 		return store.CheckResult{}, err
@@ -472,7 +489,7 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 // Allow consumes one event of rate r (GCRA, burst = r.Limit) on the server's
 // clock; now is ignored.
 func (s *Store) Allow(ctx context.Context, r store.Rate, _ time.Time) (bool, error) {
-	v, err := s.run(ctx, allowScript, []string{PrefixEphemeral + r.Key}, r.Limit, us(r.Per))
+	v, err := s.run(ctx, allowScript, []string{PrefixEphemeral + r.Key}, r.Limit, us(r.Per), s.clockOffset())
 	if err != nil {
 		return false, err
 	}
@@ -570,4 +587,98 @@ func (s *Store) String() string {
 		return "redis cluster " + strings.Join(c.Options().Addrs, ",")
 	}
 	return "redis"
+}
+
+// prefixes are the key prefixes of the store model's state.
+var prefixes = []string{PrefixEphemeral, PrefixRecords, PrefixOrder, PrefixSequence}
+
+// Reset forgets the state of account (every key of the store model with its
+// hash tag), or every key of the store model when account is empty: it scans
+// each primary (every master of a cluster) for the keys and unlinks them. It
+// is not atomic: an operation running alongside may leave a key behind.
+// Keys outside the store model (other prefixes than vf:e:, vf:r:, vf:o:,
+// vf:q:) are left alone.
+func (s *Store) Reset(ctx context.Context, account string) error {
+	var patterns []string
+	for _, p := range prefixes {
+		if account == "" {
+			patterns = append(patterns, p+"*")
+		} else {
+			patterns = append(patterns, p+globEscape(store.TagPrefix(account))+"*")
+		}
+	}
+	reset := func(ctx context.Context, c redis.Cmdable) error {
+		for _, pattern := range patterns {
+			iter := c.Scan(ctx, 0, pattern, 500).Iterator()
+			var batch []string
+			flush := func() error {
+				if len(batch) == 0 {
+					return nil
+				}
+				// One key per command: a cluster node refuses a multi-key
+				// command across slots.
+				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for _, k := range batch {
+						p.Unlink(ctx, k)
+					}
+					return nil
+				})
+				batch = batch[:0]
+				return err
+			}
+			for iter.Next(ctx) {
+				if batch = append(batch, iter.Val()); len(batch) == 500 {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+			if err := iter.Err(); err != nil {
+				return err
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	switch c := s.c.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error { return reset(ctx, node) })
+	default:
+		err = reset(ctx, c)
+	}
+	if err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Ping reports whether Redis answers: one PING, to every master of a
+// cluster.
+func (s *Store) Ping(ctx context.Context) error {
+	if c, ok := s.c.(*redis.ClusterClient); ok {
+		if err := c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() }); err != nil {
+			return unavailable(err)
+		}
+		return nil
+	}
+	if err := s.c.Ping(ctx).Err(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// globEscape quotes the glob metacharacters of s for a SCAN MATCH pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,6 +148,20 @@ func TestUnreachable(t *testing.T) {
 	}
 }
 
+// Ping answers while the server does, and fails closed once it is gone.
+func TestPing(t *testing.T) {
+	srv := redistest.Start(t)
+	st := open(t, srv.URL())
+	ctx := context.Background()
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	srv.Kill()
+	if err := st.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping with the server gone: %v", err)
+	}
+}
+
 // A flushed script cache (NOSCRIPT) is handled by sending the script again.
 func TestScriptFlush(t *testing.T) {
 	srv := redistest.Start(t)
@@ -245,7 +260,13 @@ func TestClusterNodeDownFailsClosed(t *testing.T) {
 	if err := apply(down); err != nil {
 		t.Fatal(err)
 	}
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping with every node up: %v", err)
+	}
 	cl.Nodes[0].Kill()
+	if err := st.Ping(ctx); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Ping with a master down: %v", err)
+	}
 	start := time.Now()
 	if err := apply(down); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("Apply on the dead node's slot: %v", err)
@@ -335,5 +356,84 @@ func TestTimeoutIsNotReplayed(t *testing.T) {
 				t.Fatalf("after the timeout the counter is %q (%v); want 1: the script ran once, never replayed", v, err)
 			}
 		})
+	}
+}
+
+// UseClock moves the time every script measures, for every store that
+// reads the same offset: codes expire, cooldowns, windows and rate buckets
+// free as if that much time had passed; nonce claims keep real time.
+func TestUseClock(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	var offset atomic.Int64
+	clock := func() time.Duration { return time.Duration(offset.Load()) }
+	a, b := open(t, srv.URL()), open(t, srv.URL())
+	a.UseClock(clock)
+	b.UseClock(clock)
+
+	dg := []byte("digest-digest-digest-digest-0123")
+	issue := func(st *redisstore.Store, code string) store.IssueResult {
+		t.Helper()
+		r, err := st.Issue(ctx, store.IssueOp{LimitKey: "{c}:limit", CodeKey: "{c}:code:" + code, Digest: dg, TTL: 10 * time.Minute,
+			MaxAttempts: 5, Cooldown: time.Hour, Windows: []store.Window{{Period: 24 * time.Hour, Max: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	check := func(st *redisstore.Store, code string) store.CheckStatus {
+		t.Helper()
+		r, err := st.Check(ctx, store.CheckOp{CodeKey: "{c}:code:" + code, Digest: dg, MaxAttempts: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	allow := func(st *redisstore.Store) bool {
+		t.Helper()
+		ok, err := st.Allow(ctx, store.Rate{Key: "{c}:rate", Limit: 1, Per: time.Hour}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if r := issue(a, "1"); r.Status != store.Issued {
+		t.Fatalf("first issue: %+v", r)
+	}
+	if r := issue(b, "2"); r.Status != store.CoolingDown || r.RetryAfter <= 59*time.Minute {
+		t.Fatalf("issue within the cooldown: %+v", r)
+	}
+	if !allow(a) || allow(b) {
+		t.Fatal("a rate of one an hour")
+	}
+	if ok, err := a.Claim(ctx, "{c}:nonce", time.Hour, time.Time{}); err != nil || !ok {
+		t.Fatal("claim", ok, err)
+	}
+
+	offset.Store(int64(61 * time.Minute))
+	if got := check(b, "1"); got != store.NoCode {
+		t.Fatalf("a 10-minute code checked 61 minutes later: status %d, want NoCode", got)
+	}
+	if r := issue(b, "2"); r.Status != store.Issued {
+		t.Fatalf("issue after the cooldown: %+v", r)
+	}
+	if !allow(b) {
+		t.Fatal("the rate bucket did not free after an hour")
+	}
+	if ok, err := b.Claim(ctx, "{c}:nonce", time.Hour, time.Time{}); err != nil || ok {
+		t.Fatalf("a nonce claimed again after the clock moved: %v, %v (nonces keep real time)", ok, err)
+	}
+	offset.Store(int64(3 * time.Hour))
+	if r := issue(a, "3"); r.Status != store.WindowFull {
+		t.Fatalf("third issue within the daily window: %+v", r)
+	}
+	offset.Store(int64(25 * time.Hour))
+	if r := issue(a, "3"); r.Status != store.Issued {
+		t.Fatalf("issue after the daily window: %+v", r)
+	}
+	// A store without the clock sees real time: to it the cooldown set at
+	// +25h runs for another day.
+	if r := issue(open(t, srv.URL()), "4"); r.Status != store.CoolingDown || r.RetryAfter < 25*time.Hour {
+		t.Fatalf("issue on real time: %+v", r)
 	}
 }

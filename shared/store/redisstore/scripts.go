@@ -19,13 +19,15 @@ func newScript(body string) *script {
 }
 
 // prelude holds the helpers every script shares. Times are microseconds on
-// the server's clock (TIME); key lifetimes are milliseconds (PEXPIRE), rounded
-// up. Numbers go to redis.call as Lua numbers, which Redis writes as exact
+// the server's clock (TIME) plus the clock offset, the last argument of every
+// script that reads the time (0 unless the test kit moved the clock; see
+// Store.UseClock); key lifetimes are milliseconds (PEXPIRE), rounded up.
+// Numbers go to redis.call as Lua numbers, which Redis writes as exact
 // integers (never through tostring, which keeps only 14 digits).
 const prelude = `
 local function now_us()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return tonumber(t[1]) * 1000000 + tonumber(t[2]) + (tonumber(ARGV[#ARGV]) or 0)
 end
 local function ms(us)
   local m = math.ceil(us / 1000)
@@ -161,7 +163,8 @@ end
 // cool-off; kept through the probation), N (on probation: the next issue
 // allowed) and R (when the counts started again). Both expire with their
 // span (a counter's calendar period) after their last issue; the code hash
-// also holds i (its issue time) when it was issued with conversions.
+// also holds i (its issue time) when it was issued with conversions. The last
+// argument is the clock offset µs.
 //
 // The limit hash holds c (cooldown end) and, per window period P, s:P (start)
 // and n:P (count); it lives as long as its cooldown or its longest running
@@ -361,7 +364,7 @@ return 0
 // ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
 // 5 rate period µs, 6 keep (1: on a match change nothing), 7.. the ops (see
 // read_ops), then the number of credits and per credit its key index, span µs
-// and bucket µs (store.CheckOp.Credit).
+// and bucket µs (store.CheckOp.Credit), last the clock offset µs.
 var checkScript = newScript(`
 local now = now_us()
 local code = KEYS[1]
@@ -415,7 +418,8 @@ end
 return {0, a, 0}
 `)
 
-// allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs. Returns 1 or 0.
+// allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs, 3 clock offset
+// µs. Returns 1 or 0.
 var allowScript = newScript(`
 local ok = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_us())
 return ok

@@ -5,7 +5,8 @@
 // on: code lifetime, cooldowns, window caps, attempt caps (carried over on a
 // resend, fresh after a burn), single use, checks that keep the code,
 // revocation, durable records and their preconditions, listing order and
-// paging, nonce replay, rate limits, and atomicity under concurrent calls.
+// paging, nonce replay, rate limits, atomicity under concurrent calls, and
+// the test kit's reset (of one account and of all).
 //
 // Time: stores that honour the Now of each operation (memstore, filestore)
 // get a fake clock that Advance moves at once. Stores on a server clock
@@ -95,7 +96,20 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ConversionCooloffAndTrickle", testConversionCooloff},
 		{"ConversionCreditOnlyOnConsume", testConversionCredit},
 		{"ConcurrentCounter", testConcurrentCounter},
+		{"ResetAccount", testResetAccount},
 	}
+	// Reset of every account runs first and alone: the other subtests run
+	// in parallel and may share one store.
+	t.Run("ResetAll", func(t *testing.T) {
+		h := newHarness(t)
+		if h.Now == nil {
+			h.Now = time.Now
+		}
+		if h.Advance == nil {
+			h.Advance = time.Sleep
+		}
+		testResetAll(&fixture{T: t, h: h, acct: "{st" + randHex(6) + "}:", ctx: context.Background()})
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -907,4 +921,140 @@ func testConcurrentIncr(f *fixture) {
 		f.Fatalf("100 concurrent increments, Max 10: %d applied", n)
 	}
 	f.wantGet(c, "n", "10")
+}
+
+// state is what one account of a fixture writes through every operation.
+type state struct {
+	d     dest
+	dg    []byte
+	burnt dest
+	rate  store.Rate
+	nonce string
+	coll  string
+}
+
+// writeState writes a code (one wrong guess spent), a burned code, a
+// cooldown and a full window, an exhausted rate bucket, a claimed nonce and a
+// durable record (and its collection's order) for f's account.
+func (f *fixture) writeState() state {
+	f.Helper()
+	st := state{d: f.dest("a"), dg: digest(), burnt: f.dest("b"), rate: store.Rate{Key: f.key("rate:x"), Limit: 1, Per: time.Hour},
+		nonce: f.key("nonce:x"), coll: f.coll("records")}
+	op := f.issueOp(st.d, st.dg)
+	op.Cooldown = time.Hour
+	op.Windows = []store.Window{{Period: time.Hour, Max: 1}}
+	f.mustIssue(op, 0)
+	f.wantCheck(st.d, digest(), 5, store.Mismatch, 1)
+	f.mustIssue(f.issueOp(st.burnt, digest()), 0)
+	f.wantCheck(st.burnt, digest(), 1, store.Exhausted, 1)
+	if !f.allow(st.rate) || f.allow(st.rate) {
+		f.Fatal("a rate of 1 an hour did not allow exactly one event")
+	}
+	if !f.claim(st.nonce, time.Hour) {
+		f.Fatal("first claim refused")
+	}
+	if f.apply(store.Op{Kind: store.Insert, Coll: st.coll, Key: "k", Value: []byte("v")}, store.Op{Kind: store.Incr, Coll: st.coll, Key: "n"}) != -1 {
+		f.Fatal("Apply refused")
+	}
+	f.wantMeterIssued("meter", f.resetCounter(), nil) // the fraud guard's counter is full now
+	return st
+}
+
+// resetCounter is a counter of one issue a day, for the Reset cases.
+func (f *fixture) resetCounter() []store.Counter {
+	return []store.Counter{{Key: f.key("fg:d"), Period: store.Day, Max: 1, Add: 1}}
+}
+
+// wantState checks that what writeState wrote is all there.
+func (f *fixture) wantState(st state) {
+	f.Helper()
+	op := f.issueOp(st.d, digest())
+	op.Cooldown, op.Windows = time.Hour, []store.Window{{Period: time.Hour, Max: 1}}
+	if r := f.issue(op); r.Status != store.CoolingDown {
+		f.Fatalf("Issue after a kept state = %+v, want CoolingDown", r)
+	}
+	f.wantCheck(st.d, st.dg, 5, store.Passed, 1)
+	f.wantCheck(st.burnt, digest(), 1, store.Exhausted, 1)
+	if f.allow(st.rate) {
+		f.Fatal("the kept rate bucket allowed an event")
+	}
+	if f.claim(st.nonce, time.Hour) {
+		f.Fatal("the kept nonce was claimed again")
+	}
+	f.wantGet(st.coll, "k", "v")
+	if keys, total := f.list(st.coll, 0, 10); total != 2 || len(keys) != 2 {
+		f.Fatalf("List after a kept state = %v, %d", keys, total)
+	}
+	if r, _, _ := f.meterIssue("meter2", f.resetCounter(), nil); r.Status != store.CounterFull {
+		f.Fatalf("Issue under the kept counter = %+v, want CounterFull", r)
+	}
+}
+
+// wantForgotten checks that nothing writeState wrote is left: the code is
+// gone, the burned code's attempts too (a new code starts with a full
+// budget), the cooldown and the window are free, the rate bucket is full
+// again, the nonce is fresh and the records and their order are gone.
+func (f *fixture) wantForgotten(st state) {
+	f.Helper()
+	f.wantCheck(st.d, st.dg, 5, store.NoCode, 0)
+	op := f.issueOp(st.d, st.dg)
+	op.Cooldown, op.Windows = time.Hour, []store.Window{{Period: time.Hour, Max: 1}}
+	f.mustIssue(op, 0)
+	f.mustIssue(f.issueOp(st.burnt, digest()), 0)
+	if !f.allow(st.rate) {
+		f.Fatal("the rate bucket was kept")
+	}
+	if !f.claim(st.nonce, time.Hour) {
+		f.Fatal("the nonce was kept")
+	}
+	f.wantMissing(st.coll, "k")
+	if keys, total := f.list(st.coll, 0, 10); total != 0 || len(keys) != 0 {
+		f.Fatalf("List after reset = %v, %d; want nothing", keys, total)
+	}
+	// A record inserted again starts a fresh order.
+	if f.apply(store.Op{Kind: store.Insert, Coll: st.coll, Key: "k", Value: []byte("w")}) != -1 {
+		f.Fatal("Insert after reset refused")
+	}
+	f.wantGet(st.coll, "k", "w")
+	f.wantMeterIssued("meter2", f.resetCounter(), nil) // the counter was forgotten
+}
+
+func (f *fixture) reset(account string) {
+	f.Helper()
+	if err := f.h.Store.Reset(f.ctx, account); err != nil {
+		f.Fatalf("Reset(%q): %v", account, err)
+	}
+}
+
+// account is the fixture's account: its key prefix without the braces and colon.
+func (f *fixture) account() string { return f.acct[1 : len(f.acct)-2] }
+
+// other is a fixture on the same store for another account.
+func (f *fixture) other() *fixture {
+	o := *f
+	o.acct = "{st" + randHex(6) + "}:"
+	return &o
+}
+
+// testResetAccount: Reset of one account forgets all its state and none of
+// another account's, including an account whose name extends its name.
+func testResetAccount(f *fixture) {
+	other, longer := f.other(), f.other()
+	longer.acct = "{" + f.account() + "x}:"
+	st, ost, lst := f.writeState(), other.writeState(), longer.writeState()
+	f.reset(f.account())
+	f.reset("no-such-account")
+	f.wantForgotten(st)
+	other.wantState(ost) // wantState consumes the code: check each state once
+	longer.wantState(lst)
+}
+
+// testResetAll: Reset("") forgets the state of every account.
+func testResetAll(f *fixture) {
+	other := f.other()
+	st, ost := f.writeState(), other.writeState()
+	f.reset("")
+	f.wantForgotten(st)
+	other.wantForgotten(ost)
+	f.reset("") // on an empty store too
 }

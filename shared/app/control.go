@@ -1,0 +1,76 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/verifyfn/verifyfn/shared/acsapi"
+	"github.com/verifyfn/verifyfn/shared/apierr"
+	"github.com/verifyfn/verifyfn/shared/config"
+	"github.com/verifyfn/verifyfn/shared/control"
+	"github.com/verifyfn/verifyfn/shared/store/redisstore"
+	"github.com/verifyfn/verifyfn/shared/tcapi"
+)
+
+// newControl builds the test kit's control plane when cfg turns it on (nil
+// otherwise). On Redis its clock and faults live in Redis and the store's
+// scripts add its clock offset, so every instance on that Redis agrees.
+func newControl(cfg config.Config, opt Options, st Store) *control.Plane {
+	if !control.On(cfg.Env, cfg.Control.Token, cfg.Control.Disabled) {
+		return nil
+	}
+	loopback := config.Loopback(cfg.Addr) && !opt.Public
+	c := control.Config{Token: cfg.Control.Token, Loopback: loopback, Now: opt.Now, Logger: opt.Logger}
+	if r, ok := st.(control.Resetter); ok {
+		c.Store = r
+	}
+	rs, shared := st.(*redisstore.Store)
+	if shared {
+		c.State = control.RedisState(rs.Client())
+	}
+	p := control.New(c)
+	if shared {
+		rs.UseClock(p.Offset)
+	}
+	if !loopback && cfg.Control.Token == "" {
+		opt.Logger.Warn("the control plane (/_verifyfn/) is on beyond loopback without VERIFYFN_CONTROL_TOKEN: "+
+			"anyone who reaches this address can read the codes sent; set a token or VERIFYFN_CONTROL=false",
+			slog.String("env", cfg.Env), slog.String("addr", cfg.Addr))
+	}
+	return p
+}
+
+// controlActions lists the actions of the services for the control plane:
+// each action's documented errors, then its front door's common codes as
+// its service answers them.
+func controlActions(tc []tcapi.Service, acs []acsapi.Service) []control.Action {
+	var out []control.Action
+	for _, s := range tc {
+		common := tcapi.Common(s.Overrides)
+		for _, a := range s.Actions {
+			out = append(out, control.Action{Service: s.Name, Action: a.Name, Documented: join(a.Documented, common), Delivers: a.Delivers})
+		}
+	}
+	for _, s := range acs {
+		common := acsapi.Common(s.Overrides)
+		for _, a := range s.Actions {
+			out = append(out, control.Action{Service: s.Name, Action: a.Name, Documented: join(a.Documented, common), Delivers: a.Delivers})
+		}
+	}
+	return out
+}
+
+// join appends the errors of common whose code own lacks.
+func join(own, common []*apierr.Error) []*apierr.Error {
+	out := append([]*apierr.Error(nil), own...)
+	seen := map[string]bool{}
+	for _, e := range own {
+		seen[e.Code] = true
+	}
+	for _, e := range common {
+		if !seen[e.Code] {
+			seen[e.Code] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
