@@ -91,6 +91,14 @@ func WithAccounts(r *accounts.Registry) Option {
 	return func(_ *config.Config, o *app.Options) { o.Accounts = r }
 }
 
+// WithEngineClock runs the engine and the embedded store on clk, apart from
+// the server's Clock that signatures are checked against, so that a test can
+// move the codes' and limits' time by days while the SDKs sign with the real
+// time.
+func WithEngineClock(clk *testclock.Clock) Option {
+	return func(_ *config.Config, o *app.Options) { o.EngineNow = clk.Now }
+}
+
 // WithConfig edits the configuration.
 func WithConfig(f func(*config.Config)) Option {
 	return func(c *config.Config, _ *app.Options) { f(c) }

@@ -91,6 +91,7 @@ func niceStep(span float64, n int) float64 {
 
 // label formats a requests/s value: 500, 2k, 12.5k.
 func label(v float64) string {
+	v = math.Round(v*1e6) / 1e6 // 0.6, not 0.6000000000000001
 	if v >= 1000 {
 		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k"
 	}
@@ -102,6 +103,7 @@ type panel struct {
 	x0, y0, w, h int
 	xMax         float64
 	y            func(float64) float64 // data to [0,1]
+	xLabel       string                // default "offered requests/s"
 }
 
 func (p panel) px(x, y float64) (int, int) {
@@ -120,7 +122,11 @@ func (c canvas) frame(p panel, xStep float64, title string) {
 	}
 	c.line(p.x0, p.y0, p.x0, p.y0+p.h, black, 1, 0)
 	c.line(p.x0, p.y0+p.h, p.x0+p.w, p.y0+p.h, black, 1, 0)
-	c.textCenter(p.x0+p.w/2, p.y0+p.h+36, "offered requests/s", black)
+	xl := p.xLabel
+	if xl == "" {
+		xl = "offered requests/s"
+	}
+	c.textCenter(p.x0+p.w/2, p.y0+p.h+36, xl, black)
 }
 
 // yTick draws one horizontal grid line with its label.

@@ -2,9 +2,13 @@
 // `verifyfn bench --sweep ... --csv FILE` writes: achieved requests/s (top)
 // and p99 latency (bottom, log scale) against offered requests/s, one line
 // per server and store (the full stack on each store, and the bare-envelope
-// ceiling).
+// ceiling). With -kind pumping it draws the chart of docs/fraud.md from the
+// CSV of `verifyfn bench --mix pumping --csv FILE` instead: the attack's
+// sends delivered and refused, and the real traffic refused, over simulated
+// time.
 //
 //	go run ./internal/benchchart -in docs/benchmarks.csv[,more.csv] -out docs/benchmarks.png
+//	go run ./internal/benchchart -kind pumping -in docs/fraud.csv -out docs/fraud.png
 package main
 
 import (
@@ -30,8 +34,12 @@ func run(args []string, stderr io.Writer) int {
 	in := fs.String("in", "docs/benchmarks.csv", "comma-separated CSV files written by verifyfn bench --csv")
 	out := fs.String("out", "docs/benchmarks.png", "PNG to write")
 	title := fs.String("title", "verifyfn SendVerifyCode, in-process on loopback", "chart title")
+	kind := fs.String("kind", "sweep", "sweep (verifyfn bench --sweep --csv) or pumping (verifyfn bench --mix pumping --csv)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *kind == "pumping" {
+		return runPumping(*in, *out, *title, stderr)
 	}
 	var all []Series
 	for path := range strings.SplitSeq(*in, ",") {

@@ -77,3 +77,17 @@ func TestDraw(t *testing.T) {
 		}
 	}
 }
+
+func TestPumpingChart(t *testing.T) {
+	rows, err := ReadPumpingCSV(strings.NewReader("run,minute,real_sent,real_refused,verified,attack_sent,attack_refused,failures\n" +
+		"with guard,0,10,0,7,0,0,0\nwith guard,10,10,1,7,100,90,0\nwithout guard,0,10,0,7,0,0,0\nwithout guard,10,10,0,7,100,0,0\n"))
+	if err != nil || len(rows) != 4 || rows[1].AttackRef != 90 || rows[3].Run != "without guard" {
+		t.Fatalf("rows %+v, %v", rows, err)
+	}
+	if img := DrawPumping("t", rows); img.Bounds().Dx() != width {
+		t.Fatal("no chart")
+	}
+	if _, err := ReadPumpingCSV(strings.NewReader("run,minute\nx,1\n")); err == nil {
+		t.Fatal("a CSV without the columns was read")
+	}
+}

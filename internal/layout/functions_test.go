@@ -56,7 +56,7 @@ var modules = map[string]struct {
 	"go.uber.org/atomic":                 {nil, "go-redis"},
 	"go.etcd.io/bbolt":                   {[]string{"shared/store/filestore"}, "the file store"},
 	"golang.org/x/sys":                   {nil, "bbolt"},
-	"github.com/nyaruka/phonenumbers":    {[]string{"shared/contact", "shared/services/intlpartnersmgt", "shared/metrics"}, "libphonenumber (metrics label destinations by region)"},
+	"github.com/nyaruka/phonenumbers":    {[]string{"shared/contact", "shared/accounts", "shared/services/intlpartnersmgt", "shared/metrics"}, "libphonenumber (the guard's allow-lists in the accounts file; metrics label destinations by region)"},
 	"google.golang.org/protobuf":         {[]string{"shared/contact"}, "libphonenumber's metadata and numbers"},
 	"golang.org/x/text":                  {[]string{"shared/contact", "shared/services/intlpartnersmgt"}, "mailbox and handset keys (case folding, normalisation); region names (GetCountryCodes); libphonenumber; SMTP's SASL"},
 	"golang.org/x/net":                   {[]string{"shared/contact"}, "IDNA for mail domains"},

@@ -82,6 +82,11 @@ type Config struct {
 	CodeKey   []byte               // default: random
 	Logger    *slog.Logger         // the server's logger (default: JSON, discarded)
 	OnMessage func(delivery.Message)
+	// EngineNow is the clock of the engine and the embedded store (default:
+	// the real one); the pumping simulation compresses time with it.
+	EngineNow func() time.Time
+	// OnGuardRefusal is told of every send the fraud guard refuses.
+	OnGuardRefusal func(reason, country string)
 
 	// KeepDestinations records every number and address used (Result.Destinations).
 	KeepDestinations bool

@@ -29,7 +29,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.Int64Var(&cfg.Requests, "requests", 0, "end each phase (each round) after this many requests (0: no limit)")
 	fs.IntVar(&cfg.Rounds, "rounds", 1, "split each phase into rounds alternating with the ceiling's, so both see the same background load")
 	fs.IntVar(&cfg.Conns, "conns", 32, "concurrent keep-alive connections")
-	mix := fs.String("mix", "mixed", "workload: mixed, or Action[:weight],... (e.g. SendVerifyCode)")
+	mix := fs.String("mix", "mixed", "workload: mixed, pumping (the fraud guard's simulation, see docs/fraud.md), or Action[:weight],... (e.g. SendVerifyCode)")
+	var pc PumpingConfig
+	fs.DurationVar(&pc.Duration, "sim-duration", 0, "pumping: simulated length (default 6h)")
+	fs.Float64Var(&pc.Speed, "speed", 0, "pumping: simulated seconds per real second (default 60 on the memory store; Redis runs at 1)")
+	fs.DurationVar(&pc.AttackAt, "attack-at", 0, "pumping: simulated time the attack begins (default 2h)")
+	fs.Float64Var(&pc.RealRate, "real-rate", 0, "pumping: real sign-ups per simulated second (default 1)")
+	fs.Float64Var(&pc.AttackRate, "attack-rate", 0, "pumping: attack sends per simulated second (default 2)")
 	noCeiling := fs.Bool("no-ceiling", false, "do not measure the bare-envelope ceiling")
 	fs.BoolVar(&cfg.Soak, "soak", false, "soak: sample heap, store entries, goroutines and per-minute p99; check they stay flat (needs --rate)")
 	fs.DurationVar(&cfg.Sample, "sample", 0, "soak sampling interval (default 10s)")
@@ -53,6 +59,16 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return 2
+	}
+	if *mix == "pumping" {
+		pc.Store, pc.Seed = cfg.Store, cfg.Seed
+		if cfg.Conns != 32 {
+			pc.Conns = cfg.Conns
+		}
+		if !*quiet {
+			pc.Progress = stderr
+		}
+		return runPumping(ctx, pc, *csvPath, stdout, stderr)
 	}
 	m, err := ParseMix(*mix)
 	if err != nil {
@@ -118,6 +134,33 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	for _, p := range res.Phases {
 		if p.Soak != nil && !p.Soak.OK() {
+			return 1
+		}
+	}
+	return 0
+}
+
+// runPumping runs the pumping simulation, prints its report and writes its
+// CSV.
+func runPumping(ctx context.Context, pc PumpingConfig, csvPath string, stdout, stderr io.Writer) int {
+	res, err := Pumping(ctx, pc)
+	if res != nil && len(res.Runs) > 0 {
+		WritePumpingReport(stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "verifyfn bench: %v\n", err)
+		return 1
+	}
+	if csvPath != "" {
+		f, err := os.Create(csvPath)
+		if err == nil {
+			err = WritePumpingCSV(f, res)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "verifyfn bench: --csv: %v\n", err)
 			return 1
 		}
 	}

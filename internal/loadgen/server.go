@@ -78,8 +78,9 @@ func (s *server) close() error {
 // store named by cfg.Store (as VERIFYFN_STORE: memory, file:PATH or a Redis
 // URL), a sender that hands each code to the code book (and to
 // cfg.OnMessage), the JSON logger, and production limits except the
-// per-account request rate (one account drives all the load), without the
-// test kit's control plane.
+// per-account request rate (one account drives all the load) and the fraud
+// guard's velocity and conversion thresholds (the guard still counts),
+// without the test kit's control plane.
 func startFull(cfg *Config, book *codeBook) (*server, error) {
 	c, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -91,6 +92,11 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 		rand.Read(c.CodeKey)
 	}
 	c.RateLimit = cfg.RateLimit
+	// One account sends to runs of consecutive numbers, which the fraud
+	// guard refuses as pumping: it stays on, doing all its work, with
+	// thresholds no run reaches (the pumping mix restores them).
+	c.Guard.PrefixLimit = 1 << 30
+	c.Guard.MinPermille = 0
 	// The control plane of the test kit is off, as in production: on Redis
 	// it reads its shared state once per request.
 	c.Control.Disabled = true
@@ -109,7 +115,7 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 		}
 		return ctx.Err()
 	})
-	opt := app.Options{Logger: logger, Sender: sender}
+	opt := app.Options{Logger: logger, Sender: sender, EngineNow: cfg.EngineNow, OnGuardRefusal: cfg.OnGuardRefusal}
 	st, err := storeopen.Open(cfg.Store)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,7 @@
 //     super_admin (optional, a phone number kept exactly as written; the SMH
 //     service normalises it).
 //   - cams_spaces: the ids of the account's CAMS spaces.
+//   - guard: the fraud guard's allow-lists and budgets (see Guard).
 //
 // Any other key is an error. An empty value (key: with nothing after it)
 // counts as an empty list or an empty string. Ids (of accounts,
@@ -174,6 +175,8 @@ type Account struct {
 	SMHInstances []SMHInstance
 	// CAMSSpaces are the ids of the account's CAMS spaces, in file order.
 	CAMSSpaces []string
+	// Guard holds the account's fraud-guard allow-lists and budgets.
+	Guard Guard
 }
 
 // SMHInstance is an SMH instance of an account.

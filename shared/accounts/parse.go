@@ -355,7 +355,7 @@ func checkText(data []byte) (int, string) {
 // account parses one account and its credentials. It returns nil when the
 // account is not a mapping.
 func (p *parser) account(n *yaml.Node) (*Account, []*Credential) {
-	m, ok := p.mapping(n, "an account", "id", "credentials", "products", "smh_instances", "cams_spaces")
+	m, ok := p.mapping(n, "an account", "id", "credentials", "products", "smh_instances", "cams_spaces", "guard")
 	if !ok {
 		return nil, nil
 	}
@@ -410,6 +410,8 @@ func (p *parser) account(n *yaml.Node) (*Account, []*Credential) {
 			a.CAMSSpaces = append(a.CAMSSpaces, s)
 		}
 	}
+
+	a.Guard = p.guard(m["guard"], label)
 
 	var creds []*Credential
 	items, _ := p.list(m["credentials"], label+" credentials")

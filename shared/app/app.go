@@ -50,6 +50,20 @@ type Options struct {
 	// hasher with password.TestOnly parameters where the strength of the
 	// hash is not under test; no configuration setting weakens it.
 	Passwords *password.Hasher
+	// Prices prices messages for the fraud guard's budgets (default: the
+	// delivery configuration's prices; with Sender set,
+	// delivery.DefaultPrices).
+	Prices setup.Pricer
+	// EngineNow is the clock of the engine, the limits and the embedded
+	// stores (codes, cooldowns, windows, the fraud guard's windows and
+	// budgets); default Now, or the test kit's clock. Tests and the pumping
+	// simulation move it apart from the clock signatures are checked
+	// against.
+	EngineNow func() time.Time
+	// OnGuardRefusal is called for every send the fraud guard refuses,
+	// with its reason and the number's ISO region; with Metrics set they are
+	// counted too (verifyfn_guard_refusals_total).
+	OnGuardRefusal func(reason, country string)
 	// Metrics, if not nil, counts requests, messages, checks and store
 	// operations (see package metrics); nil counts nothing.
 	Metrics *metrics.Metrics
@@ -176,6 +190,9 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	// now is the time codes, limits and records see: the test kit's clock
 	// when the control plane is on. Signatures are checked against opt.Now.
 	now := opt.Now
+	if opt.EngineNow != nil {
+		now = opt.EngineNow
+	}
 	ctl := newControl(cfg, opt, st) // the raw store: it resets it and reads its client
 	if ctl != nil {
 		now = ctl.Now
@@ -187,10 +204,20 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	if m := opt.Metrics; m != nil { // the hooks of package metrics
 		st, checked, deliveries = a.observed, m.Checked, m
 	}
+	// The guard prices messages as the delivery built below does.
+	prices := opt.Prices
+	var guard otp.Guard
+	if !cfg.Guard.Off {
+		g, err := newGuard(cfg, reg, func(channel, to string) int64 { return prices(channel, to) }, opt)
+		if err != nil {
+			return nil, configError(err)
+		}
+		guard = g
+	}
 	engine, err := otp.New(st, otp.Config{
 		Key: key, TTL: cfg.CodeTTL, MaxAttempts: cfg.MaxAttempts, Cooldown: cfg.Cooldown,
 		Windows: cfg.Windows, Now: now, Rand: opt.Rand, FixedCodes: cfg.Delivery.FixedCodes(),
-		Checked: checked,
+		Checked: checked, Guard: guard,
 	})
 	if err != nil {
 		return nil, configError(err)
@@ -208,12 +235,15 @@ func New(cfg config.Config, opt Options) (*App, error) {
 	}
 	sender := opt.Sender
 	if sender == nil {
-		s, closer, err := setup.New(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record, Observer: deliveries})
+		s, pr, closer, err := setup.NewPriced(cfg, setup.Options{Logger: opt.Logger, Now: now, Wrap: record, Observer: deliveries})
 		if err != nil {
 			return nil, configError(err)
 		}
 		a.closers = append(a.closers, closer)
 		sender = s
+		if prices == nil {
+			prices = pr
+		}
 	} else {
 		sender = delivery.Observed(sender, "custom", deliveries)
 		if record != nil {
@@ -221,6 +251,9 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		}
 	}
 	a.sender = sender
+	if prices == nil {
+		prices = setup.Fixed(delivery.DefaultPrices)
+	}
 
 	front, err := opt.Front(Parts{Config: cfg, Options: opt, Now: now, Accounts: reg, Store: st, Engine: engine, Sender: sender, Control: ctl})
 	if err != nil {

@@ -17,7 +17,11 @@ func newControl(cfg config.Config, opt Options, st Store) *control.Plane {
 		return nil
 	}
 	loopback := config.Loopback(cfg.Addr) && !opt.Public
-	c := control.Config{Token: cfg.Control.Token, Loopback: loopback, Now: opt.Now, Logger: opt.Logger}
+	base := opt.Now // the control plane's clock is this plus its offset
+	if opt.EngineNow != nil {
+		base = opt.EngineNow
+	}
+	c := control.Config{Token: cfg.Control.Token, Loopback: loopback, Now: base, Logger: opt.Logger}
 	if r, ok := st.(control.Resetter); ok {
 		c.Store = r
 	}

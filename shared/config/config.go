@@ -36,6 +36,7 @@ type Config struct {
 	SMHCodeLength    int            // VERIFYFN_SMH_CODE_LENGTH: digits of SendSmsCode codes, 4 to 10, default 6
 	Env              string         // VERIFYFN_ENV: development (default), test, staging or production
 	Delivery         Delivery       // VERIFYFN_DELIVERY, VERIFYFN_TEMPLATES, VERIFYFN_TEST_NUMBERS, ... (delivery.go)
+	Guard            Guard          // VERIFYFN_GUARD* (guard.go)
 	Control          Control        // VERIFYFN_CONTROL, VERIFYFN_CONTROL_TOKEN: the test kit's control plane (control.go)
 }
 
@@ -97,6 +98,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("VERIFYFN_STORE=%q: %w", storeopen.Redact(c.Store), err))
 	}
 	errs = append(errs, c.readDelivery(getenv)...)
+	errs = append(errs, c.readGuard(getenv)...)
+	if !c.Guard.Off && c.CodeTTL >= c.Guard.Window {
+		errs = append(errs, errors.New("VERIFYFN_GUARD_CONVERSION_WINDOW must be longer than VERIFYFN_CODE_TTL"))
+	}
 	errs = append(errs, c.readControl(getenv)...)
 	return c, errors.Join(errs...)
 }

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verifyfn/verifyfn/shared/contact"
 	"github.com/verifyfn/verifyfn/shared/store"
 )
 
@@ -96,6 +97,10 @@ type Config struct {
 	// cooldown, windows, guard, attempts, TTL) applies as for any other
 	// destination.
 	FixedCodes func(destination string) (code string, ok bool)
+	// Guard, when set, screens every send with a Phone (SMS and voice)
+	// before its code is issued, in the same store operation, and credits
+	// the conversion of every code it consumed (package fraud).
+	Guard Guard
 	// Checked, when set, is told the verdict of every check the store
 	// answered on the code itself: the scope's Family and Verified, Wrong,
 	// Expired or Exhausted (a check refused by its rate limit or by an op's
@@ -189,6 +194,11 @@ type SendRequest struct {
 	Rate    *store.Rate // optional request-rate limit checked in the same store operation
 	Guard   *store.Guard
 	Deliver Deliverer
+	// Phone and Channel ("sms", "voice") describe a phone send for the
+	// fraud guard (Config.Guard); a send without a Phone (email) is not
+	// screened.
+	Phone   contact.Phone
+	Channel string
 }
 
 // Send issues a code for req.Scope, stores its digest and delivers it. On a
@@ -210,6 +220,18 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) error {
 		}
 	}
 	codeKey, limitKey := req.Scope.keys()
+	var scr Screen
+	subj, guarded := e.subject(req.Scope.Account, req.Channel, req.Phone, req.Scope.Destination)
+	if guarded {
+		var err error
+		if scr, err = e.cfg.Guard.Screen(ctx, subj); err != nil {
+			var re *RefusedError
+			if errors.As(err, &re) {
+				e.cfg.Guard.Refused(ctx, subj, re)
+			}
+			return err
+		}
+	}
 	res, err := e.store.Issue(ctx, store.IssueOp{
 		Now:         e.cfg.Now(),
 		Rate:        req.Rate,
@@ -221,6 +243,8 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) error {
 		Digest:      e.digest(codeKey, code),
 		TTL:         e.cfg.TTL,
 		MaxAttempts: e.cfg.MaxAttempts,
+		Counters:    scr.Counters,
+		Conversions: scr.Conversions,
 	})
 	if err != nil {
 		return err
@@ -235,6 +259,10 @@ func (e *Engine) Send(ctx context.Context, req SendRequest) error {
 		return &WindowError{Window: e.cfg.Windows[res.Window], RetryAfter: res.RetryAfter}
 	case store.GuardFull:
 		return ErrGuardFull
+	case store.CounterFull, store.Unconverted:
+		re := refused(scr, subj, res)
+		e.cfg.Guard.Refused(ctx, subj, re)
+		return re
 	default:
 		return fmt.Errorf("otp: unknown issue status %d", res.Status)
 	}
@@ -260,6 +288,9 @@ type CheckRequest struct {
 	Code  string
 	Rate  *store.Rate
 	Ops   []store.Op // applied atomically with consuming the code
+	// Phone is the checked phone, whose send's conversion a consumed code
+	// credits (Config.Guard); zero for email.
+	Phone contact.Phone
 	// Keep checks without consuming: a right code answers nil but stays
 	// live and Ops are not applied (their preconditions are still checked
 	// first). Rate and wrong guesses count as for any check. See
@@ -273,6 +304,10 @@ type CheckRequest struct {
 // *ConflictError.
 func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 	codeKey, _ := req.Scope.keys()
+	var credit []store.Conversion
+	if subj, ok := e.subject(req.Scope.Account, "", req.Phone, req.Scope.Destination); ok {
+		credit = e.cfg.Guard.Credit(subj)
+	}
 	res, err := e.store.Check(ctx, store.CheckOp{
 		Now:         e.cfg.Now(),
 		Rate:        req.Rate,
@@ -281,6 +316,7 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 		MaxAttempts: e.cfg.MaxAttempts,
 		Ops:         req.Ops,
 		Keep:        req.Keep,
+		Credit:      credit,
 	})
 	if err != nil {
 		return err

@@ -15,11 +15,16 @@ type Outcomes struct {
 	Cooldown    *apierr.Error // Send: a send to the destination within the cooldown
 	WindowFull  *apierr.Error // Send: a send window cap is reached
 	GuardFull   *apierr.Error // Send: the guard counter is full
-	Delivery    *apierr.Error // Send: delivery failed (the cause is kept for the log)
-	Mismatch    *apierr.Error // Check: wrong code
-	NoCode      *apierr.Error // Check: no live code
-	Exhausted   *apierr.Error // Check: the attempt cap is reached
-	Conflicts   []*apierr.Error
+	// Refused is the send the fraud guard refused (its limit or refusal
+	// code), and RefusedNumber the one refused for its number type (its
+	// parameter error for the number); nil RefusedNumber means Refused.
+	Refused       *apierr.Error
+	RefusedNumber *apierr.Error
+	Delivery      *apierr.Error // Send: delivery failed (the cause is kept for the log)
+	Mismatch      *apierr.Error // Check: wrong code
+	NoCode        *apierr.Error // Check: no live code
+	Exhausted     *apierr.Error // Check: the attempt cap is reached
+	Conflicts     []*apierr.Error
 	// Unexpected maps anything else (a store failure); the cause must only
 	// reach the log.
 	Unexpected func(error) error
@@ -32,6 +37,7 @@ func (o Outcomes) Map(err error) error {
 		return nil
 	}
 	var ce *ConflictError
+	var re *RefusedError
 	switch {
 	case errors.Is(err, ErrRateLimited) && o.RateLimited != nil:
 		return o.RateLimited
@@ -41,6 +47,10 @@ func (o Outcomes) Map(err error) error {
 		return o.WindowFull
 	case errors.Is(err, ErrGuardFull) && o.GuardFull != nil:
 		return o.GuardFull
+	case errors.As(err, &re) && re.Reason == ReasonNumberType && o.RefusedNumber != nil:
+		return o.RefusedNumber.Wrap(err)
+	case errors.Is(err, ErrRefused) && o.Refused != nil:
+		return o.Refused.Wrap(err)
 	case errors.Is(err, ErrDelivery) && o.Delivery != nil:
 		return o.Delivery.Wrap(err)
 	case errors.Is(err, ErrMismatch) && o.Mismatch != nil:

@@ -55,6 +55,12 @@ type IssueOp struct {
 	Digest      []byte // keyed hash of the code; never the code
 	TTL         time.Duration
 	MaxAttempts int
+	// Counters and Conversions are the fraud guard's (see meter.go): checked
+	// after the send windows, the conversions first, each list in order, and
+	// counted only when the code is issued. A code issued with Conversions remembers its issue time, so
+	// that a check that consumes it credits the conversion of its send.
+	Counters    []Counter
+	Conversions []Conversion
 }
 
 // IssueStatus is the outcome of an IssueOp.
@@ -67,6 +73,8 @@ const (
 	CoolingDown             // a send to this destination happened within the cooldown
 	WindowFull              // IssueResult.Window names the full window
 	GuardFull               // the guard counter reached its maximum
+	CounterFull             // IssueResult.Index names the counter that is full
+	Unconverted             // IssueResult.Index names the conversion that refuses
 )
 
 // IssueResult reports what an IssueOp did.
@@ -75,6 +83,13 @@ type IssueResult struct {
 	Window     int           // index into IssueOp.Windows when Status is WindowFull
 	RetryAfter time.Duration // when refused: how long until the refusing limit frees
 	Attempts   int           // attempts carried over to the new code
+	// Index names the counter (CounterFull) or the conversion
+	// (Unconverted) that refused, and First is true for the refusal that
+	// changed its state: the first refusal of a counter since it last let
+	// an issue through, or the refusal that started a conversion's
+	// cool-off. Callers log such a refusal once.
+	Index int
+	First bool
 }
 
 // CheckOp asks the store to compare Digest with the live code of CodeKey and,
@@ -102,6 +117,12 @@ type CheckOp struct {
 	MaxAttempts int
 	Ops         []Op
 	Keep        bool // on a match: report Passed, keep the code, apply nothing
+	// Credit lists the conversions a consumed code counts as verified in
+	// (see Conversion): the bucket of the code's send, when the code was
+	// issued with conversions. Only Key, Span and Bucket are read. Nothing
+	// is credited with Keep, on a mismatch, or when the code is not
+	// consumed.
+	Credit []Conversion
 }
 
 // CheckStatus is the outcome of a CheckOp.

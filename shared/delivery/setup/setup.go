@@ -69,6 +69,38 @@ type Options struct {
 
 // New builds the sender cfg describes. The closer releases files it opened.
 func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
+	s, _, c, err := NewPriced(cfg, opt)
+	return s, c, err
+}
+
+// Pricer returns the price of one message (micro-units) on a channel to an
+// E.164 number: what the first provider of its route charges (its own
+// prices), else the delivery file's prices table, else
+// delivery.DefaultPrices.
+type Pricer func(channel, to string) int64
+
+// NewPriced is New, and the prices of the messages the sender would send.
+func NewPriced(cfg config.Config, opt Options) (delivery.Sender, Pricer, io.Closer, error) {
+	s, pr, c, err := build(cfg, opt)
+	if pr == nil {
+		pr = Fixed(delivery.DefaultPrices)
+	}
+	return s, pr, c, err
+}
+
+// Fixed returns the Pricer of one table, falling back to
+// delivery.DefaultPrices.
+func Fixed(p delivery.Prices) Pricer {
+	return func(channel, to string) int64 {
+		if v, ok := p.Lookup(delivery.Channel(channel), to); ok {
+			return v
+		}
+		v, _ := delivery.DefaultPrices.Lookup(delivery.Channel(channel), to)
+		return v
+	}
+}
+
+func build(cfg config.Config, opt Options) (delivery.Sender, Pricer, io.Closer, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -86,18 +118,19 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 	}
 	d := cfg.Delivery
 	if cfg.Production() && len(d.TestNumbers) > 0 && !d.AllowTestNumbers {
-		return nil, nil, errors.New("VERIFYFN_ENV=production: VERIFYFN_TEST_NUMBERS is refused (set VERIFYFN_ALLOW_TEST_NUMBERS=true to allow it)")
+		return nil, nil, nil, errors.New("VERIFYFN_ENV=production: VERIFYFN_TEST_NUMBERS is refused (set VERIFYFN_ALLOW_TEST_NUMBERS=true to allow it)")
 	}
 	var closers closers
 	var sender delivery.Sender
+	var pricer Pricer
 	if !d.Configured() {
 		if cfg.Production() && !d.AllowOutbox {
-			return nil, nil, errors.New("VERIFYFN_ENV=production: the development outbox is refused; " +
+			return nil, nil, nil, errors.New("VERIFYFN_ENV=production: the development outbox is refused; " +
 				"configure providers with VERIFYFN_DELIVERY (or set VERIFYFN_ALLOW_OUTBOX=true)")
 		}
 		ob, err := outbox.Open(cfg.Outbox)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		closers = append(closers, ob)
 		sender = delivery.Observed(ob, "outbox", opt.Observer)
@@ -107,7 +140,7 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 			name = "VERIFYFN_DELIVERY (" + d.File + ")"
 			b, err := opt.ReadFile(d.File)
 			if err != nil {
-				return nil, nil, fmt.Errorf("VERIFYFN_DELIVERY: cannot read the delivery file: %w", err)
+				return nil, nil, nil, fmt.Errorf("VERIFYFN_DELIVERY: cannot read the delivery file: %w", err)
 			}
 			data = b
 		}
@@ -116,9 +149,10 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 		closers = append(closers, cl...)
 		if err := p.err(); err != nil {
 			closers.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		sender = r
+		pricer = p.pricer(r)
 	}
 	if opt.Wrap != nil {
 		sender = opt.Wrap(sender)
@@ -127,12 +161,12 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 		b, err := opt.ReadFile(d.TemplatesFile)
 		if err != nil {
 			closers.Close()
-			return nil, nil, fmt.Errorf("VERIFYFN_TEMPLATES: cannot read the templates file: %w", err)
+			return nil, nil, nil, fmt.Errorf("VERIFYFN_TEMPLATES: cannot read the templates file: %w", err)
 		}
 		t, err := delivery.ParseTemplates("VERIFYFN_TEMPLATES ("+d.TemplatesFile+")", b)
 		if err != nil {
 			closers.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		sender = delivery.WithTemplates(t, sender)
 	}
@@ -142,7 +176,7 @@ func New(cfg config.Config, opt Options) (delivery.Sender, io.Closer, error) {
 	if cfg.Production() && !d.Configured() {
 		opt.Logger.Warn("production is using the development outbox (VERIFYFN_ALLOW_OUTBOX=true)")
 	}
-	return sender, closers, nil
+	return sender, pricer, closers, nil
 }
 
 type closers []io.Closer
@@ -214,6 +248,9 @@ type parser struct {
 	opt   Options
 	kinds map[string]kind
 	errs  []error
+	// prices is the file's prices table, providerPrices each provider's own.
+	prices         delivery.Prices
+	providerPrices map[string]delivery.Prices
 }
 
 func (p *parser) fail(n *yaml.Node, format string, args ...any) {
@@ -259,8 +296,10 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 			provNode = v
 		case "routes":
 			routeNode = v
+		case "prices":
+			p.prices = p.priceTable("prices", v)
 		default:
-			p.fail(k, "unknown key %q (want providers and routes)", short(k.Value))
+			p.fail(k, "unknown key %q (want providers, routes and prices)", short(k.Value))
 		}
 	}
 	if provNode == nil || provNode.Kind != yaml.MappingNode || len(provNode.Content) == 0 {
@@ -291,6 +330,13 @@ func (p *parser) parse(data []byte) (*router.Router, []io.Closer) {
 		if _, dup := providers[name]; dup {
 			p.fail(k, "providers.%s is defined twice", name)
 			continue
+		}
+		v, pv := withoutKey(v, "prices")
+		if pv != nil {
+			if p.providerPrices == nil {
+				p.providerPrices = map[string]delivery.Prices{}
+			}
+			p.providerPrices[name] = p.priceTable("providers."+name+".prices", pv)
 		}
 		s, typ, c := p.provider("providers."+name, v)
 		if c != nil {

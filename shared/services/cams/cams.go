@@ -65,6 +65,11 @@ var (
 var (
 	ErrCooldown   = apierr.New("System.LimitControl", "The system is under flow control: a code was sent to this number within the resend cooldown. Retry later.")
 	ErrWindowFull = apierr.New("System.LimitControl", "The system is under flow control: this number has reached its verification-code send limit. Retry later.")
+	// ErrGuardRefused is the fraud guard's refusal (prefix velocity,
+	// conversion, spend budget), ErrNumberRefused its refusal of a number
+	// type (premium rate, toll free, ...), the documented parameter error.
+	ErrGuardRefused  = apierr.New("System.LimitControl", "The system is under flow control: verification codes to this destination are paused. Retry later.")
+	ErrNumberRefused = apierr.New(acsapi.CodeInvalidParameter, "Specified parameter PhoneNumber is not valid: this number cannot receive verification codes.")
 )
 
 // Codes verifyfn defines where CAMS documents none (HTTP 400).
@@ -248,6 +253,8 @@ func (s *svc) getChatappVerifyCode(ctx context.Context, req *acsapi.Request) (an
 		Rate:    &rate,
 		Guard:   &store.Guard{Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.Key()), Max: 1},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
+		Phone:   phone,
+		Channel: string(channel),
 	})
 	return nil, sendOutcomes.Map(err)
 }
@@ -259,12 +266,14 @@ func unexpected(err error) error { return acsapi.Unexpected(err) }
 // sendOutcomes are GetChatappVerifyCode's documented (and defined) answers
 // to the engine's results.
 var sendOutcomes = otp.Outcomes{
-	RateLimited: ErrLimitControl,
-	Cooldown:    ErrCooldown,
-	WindowFull:  ErrWindowFull,
-	GuardFull:   ErrAlreadyRegistered,
-	Delivery:    ErrDelivery,
-	Unexpected:  unexpected,
+	RateLimited:   ErrLimitControl,
+	Cooldown:      ErrCooldown,
+	WindowFull:    ErrWindowFull,
+	GuardFull:     ErrAlreadyRegistered,
+	Refused:       ErrGuardRefused,
+	RefusedNumber: ErrNumberRefused,
+	Delivery:      ErrDelivery,
+	Unexpected:    unexpected,
 }
 
 // registerOutcomes are ChatappVerifyAndRegister's.
@@ -305,6 +314,7 @@ func (s *svc) chatappVerifyAndRegister(ctx context.Context, req *acsapi.Request)
 		Scope: t.scope(req.Account.ID),
 		Code:  code,
 		Rate:  &rate,
+		Phone: phone,
 		Ops: []store.Op{{
 			Kind: store.Insert, Coll: RegisteredColl(req.Account.ID), Key: RegisteredKey(spaceID, phone.Key()), Value: []byte("1"),
 		}},

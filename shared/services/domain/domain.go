@@ -49,6 +49,8 @@ var (
 	ErrInvalidFormat      = apierr.New("InvalidParameterValue.InvalidParameterFormat", "Invalid parameter value.")
 	ErrActionNotFound     = apierr.New("MissingParameter.ActionNotFound", "The route is not defined.")
 	ErrSendLimited        = apierr.New(tcapi.CodeRequestLimitExceeded, "Verification codes are sent to this contact too often. Please try again later.")
+	ErrSendRefused        = apierr.New(tcapi.CodeRequestLimitExceeded, "Verification codes to this destination are paused. Please try again later.")
+	ErrNumberRefused      = apierr.New("InvalidParameterValue.InvalidParameterFormat", "Invalid parameter value: this number cannot receive verification codes by SMS.")
 	errNotVerifiedContact = apierr.New("InternalError.DeletePhoneEmailVerifyErr", "The mobile number or email address is not verified.")
 )
 
@@ -132,6 +134,7 @@ type target struct {
 	region   string // a phone's ISO region
 	identity string
 	masked   slog.Value
+	phone    contact.Phone // Type 1
 }
 
 func (t target) key() string { return strconv.FormatInt(t.typ, 10) + ":" + t.identity }
@@ -159,7 +162,7 @@ func parseContact(req *tcapi.Request) (target, error) {
 		if err != nil {
 			return t, ErrInvalidFormat
 		}
-		t.contact, t.region, t.identity, t.masked = p.E164(), p.Region(), p.Key(), p.LogValue()
+		t.contact, t.region, t.identity, t.masked, t.phone = p.E164(), p.Region(), p.Key(), p.LogValue(), p
 		return t, nil
 	}
 	e, err := contact.ParseEmail(code)
@@ -198,17 +201,22 @@ func (s *svc) send(ctx context.Context, req *tcapi.Request) (any, error) {
 		Action: req.Action, Purpose: "verify-contact", Account: req.Account.ID,
 	}
 	rate := *req.TakeRate()
-	err = s.cfg.Engine.Send(ctx, otp.SendRequest{Scope: t.scope(req.Account.ID), Digits: 6, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now)})
+	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
+		Scope: t.scope(req.Account.ID), Digits: 6, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
+		Phone: t.phone, Channel: string(channel),
+	})
 	return nil, sendOutcomes.Map(err)
 }
 
 // sendOutcomes are SendIntlPhoneEmailCode's documented answers to the
 // engine's results: any failure other than a limit is SendVerifyCodeErr.
 var sendOutcomes = otp.Outcomes{
-	RateLimited: tcapi.ErrRequestLimit,
-	Cooldown:    ErrSendLimited,
-	WindowFull:  ErrSendLimited,
-	Unexpected:  func(err error) error { return ErrSendVerifyCode.Wrap(err) },
+	RateLimited:   tcapi.ErrRequestLimit,
+	Cooldown:      ErrSendLimited,
+	WindowFull:    ErrSendLimited,
+	Refused:       ErrSendRefused,
+	RefusedNumber: ErrNumberRefused,
+	Unexpected:    func(err error) error { return ErrSendVerifyCode.Wrap(err) },
 }
 
 // createOutcomes are CreateIntlPhoneEmail's. The check and the record are
@@ -243,7 +251,7 @@ func (s *svc) create(ctx context.Context, req *tcapi.Request) (any, error) {
 	rec, _ := json.Marshal(contactRecord{Type: t.typ, Code: t.contact, VerifiedAt: s.cfg.Now().UTC()})
 	rate := *req.TakeRate()
 	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{
-		Scope: t.scope(req.Account.ID), Code: code, Rate: &rate,
+		Scope: t.scope(req.Account.ID), Code: code, Rate: &rate, Phone: t.phone,
 		Ops: []store.Op{{Kind: store.Insert, Coll: ContactsColl(req.Account.ID), Key: t.key(), Value: rec}},
 	})
 	return nil, createOutcomes.Map(err)

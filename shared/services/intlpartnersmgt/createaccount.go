@@ -190,7 +190,7 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 			{Kind: store.Insert, Coll: accountColl(account), Key: uin, Value: rec},
 		}
 	}
-	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate, Ops: ops(nil), Keep: true}); err != nil {
+	if err := s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Rate: rate, Ops: ops(nil), Keep: true, Phone: phone}); err != nil {
 		return nil, createOutcomes.Map(err)
 	}
 	if acct.PasswordHash, err = s.cfg.Passwords.Hash(ctx, in["Password"]); err != nil {
@@ -200,7 +200,7 @@ func (s *svc) createAccount(ctx context.Context, req *tcapi.Request) (any, error
 	if err != nil {
 		return nil, tcapi.ErrInternal.Wrap(err)
 	}
-	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: ops(rec)})
+	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: scope, Code: code, Ops: ops(rec), Phone: phone})
 	if err != nil {
 		return nil, createOutcomes.Map(err)
 	}

@@ -34,6 +34,8 @@ var (
 	ErrSendLimit         = apierr.New("FailedOperation.SendVerifyCodeLimit", "Verification codes are sent too frequently. Please try again later.")
 	ErrSendLimit60       = apierr.New("FailedOperation.SendVerifyCodeLimit60", "The interval for sending SMS verification codes should be greater than 60 seconds. Please try again later.")
 	ErrInvalidValue      = apierr.New("InvalidParameterValue", "Invalid parameter value.")
+	ErrSendRefused       = apierr.New("FailedOperation.SendVerifyCodeLimit", "Verification codes to this destination are paused. Please try again later.")
+	ErrNumberRefused     = apierr.New("InvalidParameterValue", "Invalid parameter value: this number cannot receive verification codes by SMS.")
 	ErrUnsupportedArea   = apierr.New("InvalidParameterValue.UnSupportArea", "The current region does not support creating a Tencent Cloud International account.")
 	ErrDeliveryFailed    = apierr.New("InternalError", "Failed to send the verification code. No code was left valid; please retry.")
 	defaultUnsupportedCC = []int{7, 380, 86}
@@ -177,16 +179,20 @@ func (s *svc) sendVerifyCode(ctx context.Context, req *tcapi.Request) (any, erro
 		Rate:    &rate,
 		Guard:   &store.Guard{Coll: BoundColl(account), Key: p.Key(), Max: s.cfg.MaxAccountsPerPhone},
 		Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
+		Phone:   p,
+		Channel: string(delivery.SMS),
 	})
 	return nil, sendOutcomes.Map(err)
 }
 
 // sendOutcomes are SendVerifyCode's documented answers to the engine's results.
 var sendOutcomes = otp.Outcomes{
-	RateLimited: tcapi.ErrRequestLimit,
-	Cooldown:    ErrSendLimit60,
-	WindowFull:  ErrSendLimit,
-	GuardFull:   ErrPhoneBindUpper,
-	Delivery:    ErrDeliveryFailed,
-	Unexpected:  tcapi.Internal,
+	RateLimited:   tcapi.ErrRequestLimit,
+	Cooldown:      ErrSendLimit60,
+	WindowFull:    ErrSendLimit,
+	GuardFull:     ErrPhoneBindUpper,
+	Refused:       ErrSendRefused,
+	RefusedNumber: ErrNumberRefused,
+	Delivery:      ErrDeliveryFailed,
+	Unexpected:    tcapi.Internal,
 }

@@ -43,6 +43,8 @@ var (
 	ErrNotSuperAdmin    = apierr.New("InvalidParameterValue.NotSuperAdmin", "The specified phone number is not the super administrator of the enterprise.")
 	ErrPhoneNumber      = apierr.New("InvalidParameterValue.PhoneNumber", "The specified phone number is invalid.")
 	ErrSendLimit        = apierr.New("RequestLimitExceeded.SendSms", "The sms verification code sent to the designated mobile number has reached the rate limit.")
+	ErrSendRefused      = apierr.New("RequestLimitExceeded.SendSms", "Sms verification codes to this destination are paused. Please try again later.")
+	ErrNumberRefused    = apierr.New("InvalidParameterValue.PhoneNumber", "The specified phone number is invalid: it cannot receive sms verification codes.")
 	ErrInstanceNotFound = apierr.New("ResourceNotFound.OfficialInstance", "The official cloud disk instance does not exist or does not belong to the current account.")
 	ErrPurpose          = apierr.New("UnsupportedOperation.Purpose", "The specified purpose is unsupported.")
 	ErrSmsCode          = apierr.New("UnauthorizedOperation.SmsCode", "The SMS verification code is wrong or has expired.")
@@ -230,17 +232,20 @@ func (s *svc) sendSmsCode(ctx context.Context, req *tcapi.Request) (any, error) 
 	rate := *req.TakeRate()
 	err = s.cfg.Engine.Send(ctx, otp.SendRequest{
 		Scope: t.scope(req.Account.ID), Digits: s.cfg.CodeLength, Rate: &rate, Deliver: msg.Via(s.cfg.Sender, s.cfg.Now),
+		Phone: t.phone, Channel: string(delivery.SMS),
 	})
 	return nil, sendOutcomes.Map(err)
 }
 
 // sendOutcomes are SendSmsCode's documented answers to the engine's results.
 var sendOutcomes = otp.Outcomes{
-	RateLimited: tcapi.ErrRequestLimit,
-	Cooldown:    ErrSendLimit,
-	WindowFull:  ErrSendLimit,
-	Delivery:    ErrSendSms,
-	Unexpected:  tcapi.Internal,
+	RateLimited:   tcapi.ErrRequestLimit,
+	Cooldown:      ErrSendLimit,
+	WindowFull:    ErrSendLimit,
+	Refused:       ErrSendRefused,
+	RefusedNumber: ErrNumberRefused,
+	Delivery:      ErrSendSms,
+	Unexpected:    tcapi.Internal,
 }
 
 // verifyOutcomes are VerifySmsCode's.
@@ -283,6 +288,6 @@ func (s *svc) verifySmsCode(ctx context.Context, req *tcapi.Request) (any, error
 		}
 	}
 	rate := *req.TakeRate()
-	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: t.scope(req.Account.ID), Code: code, Rate: &rate, Ops: ops})
+	err = s.cfg.Engine.Check(ctx, otp.CheckRequest{Scope: t.scope(req.Account.ID), Code: code, Rate: &rate, Ops: ops, Phone: t.phone})
 	return nil, verifyOutcomes.Map(err)
 }

@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 		}
 		t.Cleanup(func() { st.Close() })
 		clk := testclock.New(time.Unix(1_700_000_000, 0))
-		return storetest.Harness{Store: st, Now: clk.Now, Advance: clk.Advance}
+		return storetest.Harness{Store: st, Now: clk.Now, Advance: clk.Advance, Jump: clk.Advance}
 	})
 }
 

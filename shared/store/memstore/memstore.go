@@ -63,6 +63,7 @@ type Store struct {
 	limits  map[string]*limitRec
 	rates   map[string]time.Time // GCRA theoretical arrival time per key
 	nonces  map[string]time.Time // expiry per claimed nonce
+	meters  meters               // the fraud guard's counters and conversions (meter.go)
 	records Records
 	closed  bool
 }
@@ -71,6 +72,7 @@ type codeRec struct {
 	digest   []byte // nil once revoked or burned
 	attempts int
 	expires  time.Time
+	issued   time.Time // set when issued with conversions: the time its check credits
 }
 
 type limitRec struct {
@@ -95,6 +97,7 @@ func NewWithRecords(r Records) *Store {
 		limits:  map[string]*limitRec{},
 		rates:   map[string]time.Time{},
 		nonces:  map[string]time.Time{},
+		meters:  newMeters(),
 		records: r,
 	}
 }
@@ -185,6 +188,10 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 			}
 		}
 	}
+	if r, refused := s.meters.check(op, now); refused {
+		return r, nil
+	}
+	s.meters.count(op, now)
 
 	if lim == nil {
 		lim = &limitRec{}
@@ -204,7 +211,11 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 	if old := s.codes[op.CodeKey]; old != nil && now.Before(old.expires) && old.attempts < op.MaxAttempts {
 		carried = old.attempts
 	}
-	s.codes[op.CodeKey] = &codeRec{digest: slices.Clone(op.Digest), attempts: carried, expires: now.Add(op.TTL)}
+	rec := &codeRec{digest: slices.Clone(op.Digest), attempts: carried, expires: now.Add(op.TTL)}
+	if len(op.Conversions) > 0 {
+		rec.issued = now
+	}
+	s.codes[op.CodeKey] = rec
 	return store.IssueResult{Status: store.Issued, Attempts: carried}, nil
 }
 
@@ -307,6 +318,9 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		}
 	}
 	delete(s.codes, op.CodeKey)
+	if !rec.issued.IsZero() {
+		s.meters.credit(op.Credit, rec.issued, now)
+	}
 	return store.CheckResult{Status: store.Passed, Attempts: rec.attempts}, nil
 }
 
@@ -460,6 +474,7 @@ func (s *Store) sweep(now time.Time) {
 			break
 		}
 	}
+	s.meters.sweep(now)
 }
 
 func (l *limitRec) expired(now time.Time) bool {
@@ -493,6 +508,8 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 	deletePrefix(s.limits, prefix)
 	deletePrefix(s.rates, prefix)
 	deletePrefix(s.nonces, prefix)
+	deletePrefix(s.meters.counters, prefix)
+	deletePrefix(s.meters.convs, prefix)
 	return nil
 }
 
@@ -513,5 +530,5 @@ func deletePrefix[V any](m map[string]V, prefix string) {
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.codes) + len(s.limits) + len(s.rates) + len(s.nonces)
+	return len(s.codes) + len(s.limits) + len(s.rates) + len(s.nonces) + s.meters.len()
 }

@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 		clk := testclock.New(time.Unix(1_700_000_000, 0))
 		st := memstore.New()
 		t.Cleanup(func() { st.Close() })
-		return storetest.Harness{Store: st, Now: clk.Now, Advance: clk.Advance}
+		return storetest.Harness{Store: st, Now: clk.Now, Advance: clk.Advance, Jump: clk.Advance}
 	})
 }
 

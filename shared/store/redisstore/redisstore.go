@@ -388,6 +388,7 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 	for _, w := range op.Windows {
 		args = append(args, us(w.Period), w.Max)
 	}
+	keys, args = meterArgs(op, keys, args)
 	args = append(args, s.clockOffset())
 	v, err := s.run(ctx, issueScript, keys, args...)
 	if err != nil {
@@ -397,9 +398,33 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 	if err != nil {
 		return store.IssueResult{}, err
 	}
-	return store.IssueResult{
+	res := store.IssueResult{
 		Status: store.IssueStatus(r[0]), Window: int(r[1]), RetryAfter: fromUS(r[2]), Attempts: int(r[3]),
-	}, nil
+	}
+	if res.Status == store.CounterFull || res.Status == store.Unconverted {
+		m, err := ints(v, 6)
+		if err != nil {
+			return store.IssueResult{}, err
+		}
+		res.Index, res.First = int(m[4]), m[5] == 1
+	}
+	return res, nil
+}
+
+// meterArgs appends the keys and arguments of op's counters and conversions
+// (see issueScript).
+func meterArgs(op store.IssueOp, keys []string, args []any) ([]string, []any) {
+	args = append(args, len(op.Counters))
+	for _, c := range op.Counters {
+		keys = append(keys, PrefixEphemeral+c.Key)
+		args = append(args, len(keys), int(c.Period), us(c.Span), us(c.Bucket), c.Max, c.Add)
+	}
+	args = append(args, len(op.Conversions))
+	for _, c := range op.Conversions {
+		keys = append(keys, PrefixEphemeral+c.Key)
+		args = append(args, len(keys), us(c.Span), us(c.Bucket), us(c.Mature), c.MinIssued, c.MinPermille, us(c.Cooloff), us(c.Trickle))
+	}
+	return keys, args
 }
 
 // Revoke forgets the code of codeKey (its attempts stay until it expires) and
@@ -444,6 +469,11 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 	}
 	args := []any{op.Digest, op.MaxAttempts, rateIdx, rateLimit, ratePer, keep}
 	keys, args = opArgs(op.Ops, keys, args)
+	args = append(args, len(op.Credit))
+	for _, c := range op.Credit {
+		keys = append(keys, PrefixEphemeral+c.Key)
+		args = append(args, len(keys), us(c.Span), us(c.Bucket))
+	}
 	args = append(args, s.clockOffset())
 	v, err := s.run(ctx, checkScript, keys, args...)
 	if err != nil {

@@ -89,6 +89,47 @@ local function put(c, key, value)
     redis.call('ZADD', KEYS[c + 1], seq, key)
   end
 end
+-- Calendar periods in UTC (store.PeriodBounds): civil returns the year and
+-- month of a day number (days since 1970-01-01), days_from the day number of
+-- a date (H. Hinnant's algorithms).
+local DAY = 86400000000
+local function civil(z)
+  z = z + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400
+  if m <= 2 then y = y + 1 end
+  return y, m
+end
+local function days_from(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = m > 2 and m - 3 or m + 9
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+-- period returns the id and the end (µs) of the calendar period p (1 day,
+-- 2 month) that holds now.
+local function period(p, now)
+  local day = math.floor(now / DAY)
+  if p == 1 then return day, (day + 1) * DAY end
+  local y, m = civil(day)
+  local ny, nm = y, m + 1
+  if nm > 12 then ny, nm = y + 1, 1 end
+  return y * 12 + m - 1, days_from(ny, nm, 1) * DAY
+end
+local function hash(key)
+  local flat = redis.call('HGETALL', key)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h
+end
 local function apply(ops)
   for _, op in ipairs(ops) do
     if op.kind == INSERT or op.kind == PUT then
@@ -103,14 +144,27 @@ local function apply(ops)
 end
 `
 
-// issueScript returns {status, window index, retry-after µs, attempts
-// carried} (status: a store.IssueStatus).
+// issueScript runs an IssueOp (status: a store.IssueStatus).
 //
 // KEYS: 1 limit hash, 2 code hash, [rate key], [guard collection hash].
 // ARGV: 1 cooldown µs, 2 TTL µs, 3 max attempts, 4 digest, 5 rate key index
 // (0: none), 6 rate limit, 7 rate period µs, 8 guard key index (0: none),
 // 9 guard record key, 10 guard max, 11 number of windows, then per window its
-// period µs and max; last the clock offset µs.
+// period µs and max; then the number of counters and per counter its key
+// index, period (0 sliding, 1 day, 2 month), span µs, bucket µs, max and add;
+// then the number of conversions and per conversion its key index, span µs,
+// bucket µs, mature µs, min issued, min per mille, cool-off µs and trickle µs.
+// It returns {status, window index, retry-after µs, attempts carried, counter
+// or conversion index, first}.
+//
+// A counter is a hash: b:K per bucket K (sliding) or p (period id) and n
+// (calendar), and w while it refuses. A conversion is a hash: i:K and v:K
+// (issued and verified per bucket K of the issue time), B (end of the
+// cool-off; kept through the probation), N (on probation: the next issue
+// allowed) and R (when the counts started again). Both expire with their
+// span (a counter's calendar period) after their last issue; the code hash
+// also holds i (its issue time) when it was issued with conversions. The last
+// argument is the clock offset µs.
 //
 // The limit hash holds c (cooldown end) and, per window period P, s:P (start)
 // and n:P (count); it lives as long as its cooldown or its longest running
@@ -153,6 +207,97 @@ for i = 1, nwin do
   end
   h['s:' .. p] = nil
 end
+-- The fraud guard (store.Conversion, store.Counter): checked after the
+-- windows, conversions first, counted below with the code.
+local mi = 12 + 2 * nwin
+local ncnt = tonumber(ARGV[mi]) or 0
+local ci = mi + 1 + ncnt * 6
+local ncv = tonumber(ARGV[ci]) or 0
+local cvs = {}
+for j = 1, ncv do
+  local b = ci + (j - 1) * 8
+  local c = {key = KEYS[tonumber(ARGV[b + 1])], span = tonumber(ARGV[b + 2]), bucket = tonumber(ARGV[b + 3]),
+    mature = tonumber(ARGV[b + 4]), min = tonumber(ARGV[b + 5]), permille = tonumber(ARGV[b + 6]),
+    cooloff = tonumber(ARGV[b + 7]), trickle = tonumber(ARGV[b + 8]), stale = {}}
+  local hv = hash(c.key)
+  c.blocked = tonumber(hv.B)
+  if c.blocked and now < c.blocked then return {6, 0, c.blocked - now, 0, j - 1, 0} end
+  local nxt = tonumber(hv.N) or 0
+  if c.blocked and now < nxt then return {6, 0, nxt - now, 0, j - 1, 0} end
+  local iss, ver = 0, 0
+  for f, v in pairs(hv) do
+    if string.sub(f, 1, 2) == 'i:' then
+      local k = tonumber(string.sub(f, 3))
+      if (k + 1) * c.bucket <= now - c.span then
+        c.stale[#c.stale + 1] = f
+        c.stale[#c.stale + 1] = 'v:' .. string.sub(f, 3)
+      elseif (k + 1) * c.bucket + c.mature <= now then
+        iss = iss + tonumber(v)
+        ver = ver + (tonumber(hv['v:' .. string.sub(f, 3)]) or 0)
+      end
+    end
+  end
+  if iss >= c.min and iss > 0 and ver * 1000 < c.permille * iss then
+    redis.call('DEL', c.key)
+    redis.call('HSET', c.key, 'B', now + c.cooloff, 'R', now)
+    redis.call('PEXPIRE', c.key, ms(c.cooloff + c.span + c.bucket))
+    return {6, 0, c.cooloff, 0, j - 1, 1}
+  end
+  if c.blocked and iss >= c.min then
+    redis.call('HDEL', c.key, 'B', 'N')
+    c.blocked = nil
+  end
+  cvs[j] = c
+end
+local cnts = {}
+for j = 1, ncnt do
+  local b = mi + (j - 1) * 6
+  local c = {key = KEYS[tonumber(ARGV[b + 1])], period = tonumber(ARGV[b + 2]), span = tonumber(ARGV[b + 3]),
+    bucket = tonumber(ARGV[b + 4]), max = tonumber(ARGV[b + 5]), add = tonumber(ARGV[b + 6]), stale = {}}
+  local hc = hash(c.key)
+  local total, buckets = 0, {}
+  if c.period > 0 then
+    c.id, c.fin = period(c.period, now)
+    if tonumber(hc.p) == c.id then total = tonumber(hc.n) or 0 else c.rolled = true end
+  else
+    for f, v in pairs(hc) do
+      if string.sub(f, 1, 2) == 'b:' then
+        local k = tonumber(string.sub(f, 3))
+        if (k + 1) * c.bucket > now - c.span then
+          total = total + tonumber(v)
+          buckets[#buckets + 1] = {k, tonumber(v)}
+        else
+          c.stale[#c.stale + 1] = f
+        end
+      end
+    end
+  end
+  if total + c.add > c.max then
+    local first = (hc.w == nil or c.rolled) and 1 or 0
+    local retry = c.span
+    if c.period > 0 then
+      retry = c.fin - now
+      redis.call('HSET', c.key, 'p', c.id, 'n', total, 'w', 1)
+      redis.call('PEXPIRE', c.key, ms(c.fin - now))
+    else
+      if c.add <= c.max then
+        table.sort(buckets, function(x, y) return x[1] < y[1] end)
+        local left = total
+        for _, kb in ipairs(buckets) do
+          left = left - kb[2]
+          if left + c.add <= c.max then
+            retry = (kb[1] + 1) * c.bucket + c.span - now
+            break
+          end
+        end
+      end
+      redis.call('HSET', c.key, 'w', 1)
+      redis.call('PEXPIRE', c.key, ms(c.span + c.bucket))
+    end
+    return {5, 0, retry, 0, j - 1, first}
+  end
+  cnts[j] = c
+end
 -- Windows of other periods (another configuration) keep the key while they run.
 for f, v in pairs(h) do
   if string.sub(f, 1, 2) == 's:' then
@@ -164,13 +309,44 @@ redis.call('HSET', lim, unpack(set))
 redis.call('PEXPIRE', lim, ms(need))
 
 local carried = 0
-local old = redis.call('HMGET', code, 'a', 'x')
+local old = redis.call('HMGET', code, 'a', 'x', 'i')
 if old[2] and now < tonumber(old[2]) then
   local a = tonumber(old[1]) or 0
   if a < maxatt then carried = a end
 end
-redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl)
+if ncv > 0 then
+  redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl, 'i', now)
+else
+  redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl)
+  if old[3] then redis.call('HDEL', code, 'i') end
+end
 redis.call('PEXPIRE', code, ms(ttl))
+for _, c in ipairs(cnts) do
+  if c.period > 0 then
+    if c.rolled then
+      redis.call('HSET', c.key, 'p', c.id, 'n', c.add)
+    else
+      redis.call('HINCRBY', c.key, 'n', c.add)
+    end
+    redis.call('HDEL', c.key, 'w')
+    redis.call('PEXPIRE', c.key, ms(c.fin - now))
+  else
+    redis.call('HINCRBY', c.key, 'b:' .. math.floor(now / c.bucket), c.add)
+    c.stale[#c.stale + 1] = 'w'
+    redis.call('HDEL', c.key, unpack(c.stale))
+    redis.call('PEXPIRE', c.key, ms(c.span + c.bucket))
+  end
+end
+for _, c in ipairs(cvs) do
+  redis.call('HINCRBY', c.key, 'i:' .. math.floor(now / c.bucket), 1)
+  local need = c.span + c.bucket
+  if c.blocked then
+    redis.call('HSET', c.key, 'N', now + c.trickle)
+    if c.blocked - now + need > need then need = c.blocked - now + need end
+  end
+  if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
+  redis.call('PEXPIRE', c.key, ms(need))
+end
 return {0, 0, 0, carried}
 `)
 
@@ -187,7 +363,8 @@ return 0
 // KEYS: 1 code hash, [rate key], then three keys per collection of the ops.
 // ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
 // 5 rate period µs, 6 keep (1: on a match change nothing), 7.. the ops (see
-// read_ops), last the clock offset µs.
+// read_ops), then the number of credits and per credit its key index, span µs
+// and bucket µs (store.CheckOp.Credit), last the clock offset µs.
 var checkScript = newScript(`
 local now = now_us()
 local code = KEYS[1]
@@ -202,7 +379,7 @@ if ri > 0 then
 end
 local i = precheck(ops)
 if i >= 0 then return {5, 0, i} end
-local rec = redis.call('HMGET', code, 'd', 'a', 'x')
+local rec = redis.call('HMGET', code, 'd', 'a', 'x', 'i')
 if not rec[3] or now >= tonumber(rec[3]) then
   redis.call('DEL', code)
   return {2, 0, 0}
@@ -221,6 +398,23 @@ end
 if keep then return {0, a, 0} end
 apply(ops)
 redis.call('DEL', code)
+-- Credit the conversions of the code's send (store.CheckOp.Credit).
+local issued = tonumber(rec[4])
+local cp = 8 + 5 * #ops
+local ncr = tonumber(ARGV[cp]) or 0
+if issued then
+  for j = 1, ncr do
+    local b = cp + (j - 1) * 3
+    local key, span, bucket = KEYS[tonumber(ARGV[b + 1])], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+    local k = math.floor(issued / bucket)
+    if (k + 1) * bucket > now - span then
+      local n = redis.call('HMGET', key, 'R', 'i:' .. k, 'v:' .. k)
+      if n[2] and issued >= (tonumber(n[1]) or 0) and (tonumber(n[3]) or 0) < tonumber(n[2]) then
+        redis.call('HINCRBY', key, 'v:' .. k, 1)
+      end
+    end
+  end
+end
 return {0, a, 0}
 `)
 

@@ -41,6 +41,10 @@ type Harness struct {
 	// Advance lets d pass for the store: it moves a fake clock, or sleeps
 	// for a store on a server clock. Default time.Sleep.
 	Advance func(d time.Duration)
+	// Jump moves the store's clock at once by a long time (a day, a
+	// month), for the calendar counters' cases; nil for a store on a
+	// server clock, whose calendar cases then stay within one period.
+	Jump func(d time.Duration)
 }
 
 // margin is added whenever the suite waits for something to expire, for
@@ -84,6 +88,14 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ConcurrentAllow", testConcurrentAllow},
 		{"ConcurrentClaim", testConcurrentClaim},
 		{"ConcurrentIncr", testConcurrentIncr},
+		{"CounterSliding", testCounterSliding},
+		{"CounterAdds", testCounterAdds},
+		{"CounterCalendar", testCounterCalendar},
+		{"ConversionYoungIssuesNotJudged", testConversionYoung},
+		{"ConversionVerifiedPasses", testConversionVerified},
+		{"ConversionCooloffAndTrickle", testConversionCooloff},
+		{"ConversionCreditOnlyOnConsume", testConversionCredit},
+		{"ConcurrentCounter", testConcurrentCounter},
 		{"ResetAccount", testResetAccount},
 	}
 	// Reset of every account runs first and alone: the other subtests run
@@ -944,7 +956,13 @@ func (f *fixture) writeState() state {
 	if f.apply(store.Op{Kind: store.Insert, Coll: st.coll, Key: "k", Value: []byte("v")}, store.Op{Kind: store.Incr, Coll: st.coll, Key: "n"}) != -1 {
 		f.Fatal("Apply refused")
 	}
+	f.wantMeterIssued("meter", f.resetCounter(), nil) // the fraud guard's counter is full now
 	return st
+}
+
+// resetCounter is a counter of one issue a day, for the Reset cases.
+func (f *fixture) resetCounter() []store.Counter {
+	return []store.Counter{{Key: f.key("fg:d"), Period: store.Day, Max: 1, Add: 1}}
 }
 
 // wantState checks that what writeState wrote is all there.
@@ -966,6 +984,9 @@ func (f *fixture) wantState(st state) {
 	f.wantGet(st.coll, "k", "v")
 	if keys, total := f.list(st.coll, 0, 10); total != 2 || len(keys) != 2 {
 		f.Fatalf("List after a kept state = %v, %d", keys, total)
+	}
+	if r, _, _ := f.meterIssue("meter2", f.resetCounter(), nil); r.Status != store.CounterFull {
+		f.Fatalf("Issue under the kept counter = %+v, want CounterFull", r)
 	}
 }
 
@@ -995,6 +1016,7 @@ func (f *fixture) wantForgotten(st state) {
 		f.Fatal("Insert after reset refused")
 	}
 	f.wantGet(st.coll, "k", "w")
+	f.wantMeterIssued("meter2", f.resetCounter(), nil) // the counter was forgotten
 }
 
 func (f *fixture) reset(account string) {
