@@ -212,6 +212,7 @@ func TestContextCancelled(t *testing.T) {
 	s, err := aliyunsms.New(aliyunsms.Config{
 		AccessKeyID: accessKeyID, AccessKeySecret: accounts.NewSecret(accessKeySecret), Endpoint: srv.URL,
 		SignName: "x", TemplateCode: "SMS_1",
+		Timeout: time.Hour, // only the caller's context can end the call
 	})
 	if err != nil {
 		t.Fatal(err)
