@@ -247,6 +247,7 @@ func TestContextCancelled(t *testing.T) {
 	t.Cleanup(func() { close(block); srv.Close() })
 	s, err := tencentsms.New(tencentsms.Config{
 		SecretID: secretID, SecretKey: accounts.NewSecret(secretKey), Endpoint: srv.URL, SDKAppID: "1", TemplateID: "1",
+		Timeout: time.Hour, // only the caller's context can end the call
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -257,7 +258,7 @@ func TestContextCancelled(t *testing.T) {
 	if err := s.Send(ctx, message()); err == nil {
 		t.Fatal("no error")
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 30*time.Second {
 		t.Fatalf("Send ignored the context for %s", d)
 	}
 }
