@@ -114,6 +114,15 @@ func TestInboxInBrowser(t *testing.T) {
 		t.Fatalf("newest first: the top message goes to %q (%v)", order, err)
 	}
 
+	// Readable on a phone: nothing wider than a 390 px window.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "no horizontal scroll at 390 px", `document.documentElement.scrollWidth <= 390`, 5*time.Second)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(900, 700)); err != nil {
+		t.Fatal(err)
+	}
+
 	// Another spelling of the first number: the server's filter normalises it.
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#to"), "00852 5123 4567")); err != nil {
 		t.Fatal(err)
@@ -150,4 +159,34 @@ func TestInboxInBrowserWithToken(t *testing.T) {
 	k.token = token
 	code := k.latest(t, "+85251234567").Code
 	until(t, ctx, "the code appears", shown(code), 2*time.Second)
+}
+
+// TestInboxScreenshot writes docs/inbox.png's picture of the page with a few
+// messages when VERIFYFN_INBOX_SCREENSHOT names the file:
+//
+//	VERIFYFN_INBOX_SCREENSHOT=$PWD/docs/inbox.png go test -run TestInboxScreenshot ./shared/control/
+func TestInboxScreenshot(t *testing.T) {
+	out := os.Getenv("VERIFYFN_INBOX_SCREENSHOT")
+	if out == "" {
+		t.Skip("VERIFYFN_INBOX_SCREENSHOT is not set")
+	}
+	k := start(t, apitest.WithConfig(generous))
+	ctx := browse(t, k.URL)
+	if err := chromedp.Do(ctx, chromedp.Navigate(k.URL+"/_verifyfn/")); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the page follows the stream", `document.getElementById("status").textContent === "live"`, 10*time.Second)
+	for _, got := range []string{k.sendVerifyCode(t, "51234567"), k.sendContactCode(t, "dev@example.com"), k.sendVerifyCode(t, "61234567")} {
+		if got != "" {
+			t.Fatalf("send: %s", got)
+		}
+	}
+	until(t, ctx, "three messages", `document.querySelectorAll("#list .msg").length === 3`, 5*time.Second)
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
