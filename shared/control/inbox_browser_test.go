@@ -130,6 +130,23 @@ func TestInboxInBrowser(t *testing.T) {
 	until(t, ctx, "the filter keeps one destination", `(() => { const l = [...document.querySelectorAll("#list .msg .to")];
 		return l.length === 1 && l[0].textContent === "+85251234567"; })()`, 5*time.Second)
 
+	// Advance clock by the duration in its field, then reset state.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#clock"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "the clock moves", `document.getElementById("note").textContent.startsWith("Clock advanced: offset 11m")`, 5*time.Second)
+	if c := k.advance(t, time.Second); time.Duration(c.Offset) != 11*time.Minute+time.Second {
+		t.Fatalf("offset after the button and 1s more: %v", c.Offset)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#reset"))); err != nil {
+		t.Fatal(err)
+	}
+	until(t, ctx, "reset", `document.getElementById("note").textContent === "State reset"`, 5*time.Second)
+	if got := k.sendVerifyCode(t, "51234567"); got != "" { // no cooldown after the reset
+		t.Fatalf("SendVerifyCode after reset: %s", got)
+	}
+	until(t, ctx, "the message after the reset appears", `document.querySelectorAll("#list .msg").length === 1`, 2*time.Second)
+
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#clear"))); err != nil {
 		t.Fatal(err)
 	}

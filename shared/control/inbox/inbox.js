@@ -31,7 +31,7 @@
   function query(after) {
     const q = new URLSearchParams();
     if (toInput.value.trim()) q.set("to", toInput.value.trim());
-    if (after) q.set("after", String(after));
+    if (after !== undefined) q.set("after", String(after));
     return q.toString();
   }
 
@@ -93,21 +93,26 @@
     const gen = generation;
     list.replaceChildren();
     last = 0;
-    call("GET", "messages?" + query(0)).then((out) => {
+    call("GET", "messages?" + query()).then((out) => {
       if (gen !== generation) return;
       out.messages.forEach(show);
       if (token()) return poll(gen);
-      source = new EventSource(base + "messages/stream?" + query(last || 0));
+      source = new EventSource(base + "messages/stream?" + query(last));
       source.addEventListener("open", () => { status.textContent = "live"; });
       source.addEventListener("message", (e) => show(JSON.parse(e.data)));
       source.addEventListener("clear", () => { list.replaceChildren(); say("The list was cleared"); });
-      source.addEventListener("error", () => { status.textContent = "reconnecting…"; });
+      // On an error start over (the server may have restarted, with new ids).
+      source.addEventListener("error", () => {
+        status.textContent = "reconnecting…";
+        stop();
+        timer = setTimeout(start, 1000);
+      });
     }, (err) => { status.textContent = "offline"; say(err.message); timer = setTimeout(start, 2000); });
   }
 
   function poll(gen) {
     status.textContent = "live (polling)";
-    call("GET", "messages?" + query(0)).then((out) => {
+    call("GET", "messages?" + query()).then((out) => {
       if (gen !== generation) return;
       const newest = out.messages.length ? Number(out.messages[out.messages.length - 1].id) : 0;
       if (newest < last || out.messages.length < list.children.length) { list.replaceChildren(); last = 0; }
