@@ -3,7 +3,7 @@ GO ?= go
 PKGS := ./...
 PROMTOOL := $(CURDIR)/.tools/prometheus/usr/bin/promtool
 
-.PHONY: test lint unit redis-server curl contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
+.PHONY: test lint unit redis-server curl chromium contract node-test bench run build build-lambda build-scf package-check coldstart fuzz fuzz-ci soak loadbench
 
 ## test: formatting, vet, every test under the race detector, the Pact contracts, the
 ## deployment package check, the official Node SDKs as clients (node-test); every fuzz target
@@ -15,7 +15,7 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-unit: redis-server curl $(PROMTOOL)
+unit: redis-server curl chromium $(PROMTOOL)
 	VERIFYFN_PROMTOOL=$(PROMTOOL) $(GO) test -race -count=1 $(PKGS)
 
 ## curl: docs/testing.md's shell examples (run by internal/layout) call the control plane with curl;
@@ -35,6 +35,15 @@ redis-server:
 	  echo "installing redis-server"; \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
+
+## chromium: the dev inbox's browser tests (shared/control) drive Debian's headless Chromium with
+## chromedp (skipped without it, failed when CI is set); install it when it is missing (sudo unless root)
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing chromium"; \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 ## promtool: Prometheus's promtool for the alert rules' tests (deploy/observability_test.go), unpacked
 ## from Debian's prometheus package into .tools/ (apt-get download: nothing is installed or started)

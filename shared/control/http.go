@@ -54,6 +54,15 @@ func (p *Plane) routes() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if path, ok := inboxRequest(r); ok {
+			if status, msg := p.admitOrigin(r); status != 0 {
+				writeError(w, status, msg)
+				return
+			}
+			serveInbox(w, r, path)
+			return
+		}
 		if status, msg := p.admit(r); status != 0 {
 			if status == http.StatusUnauthorized {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="verifyfn control plane"`)
@@ -94,6 +103,11 @@ func (p *Plane) admit(r *http.Request) (int, string) {
 	if !p.authorized(r) {
 		return http.StatusUnauthorized, "this control plane needs Authorization: Bearer <VERIFYFN_CONTROL_TOKEN>"
 	}
+	return p.admitOrigin(r)
+}
+
+// admitOrigin is admit without the token.
+func (p *Plane) admitOrigin(r *http.Request) (int, string) {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || !strings.EqualFold(u.Host, r.Host) {

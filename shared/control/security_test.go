@@ -1,6 +1,7 @@
 package control_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,6 +23,9 @@ var every = []struct{ method, path string }{
 	{http.MethodGet, "/_verifyfn/faults"}, {http.MethodPost, "/_verifyfn/faults"}, {http.MethodDelete, "/_verifyfn/faults"},
 	{http.MethodGet, "/_verifyfn/actions"}, {http.MethodGet, "/_verifyfn/nothing"},
 }
+
+// inboxPaths are the dev inbox's files (GET, from a browser).
+var inboxPaths = []string{"/_verifyfn/", "/_verifyfn", "/_verifyfn/inbox.js", "/_verifyfn/inbox.css"}
 
 // production is an account of its own (the documented one is refused in
 // production) and a provider configuration (the outbox is refused).
@@ -65,6 +69,18 @@ func TestOffInProductionWithoutToken(t *testing.T) {
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s (auth %q): HTTP %d, want 404", e.method, e.path, auth, resp.StatusCode)
 			}
+		}
+	}
+	for _, path := range inboxPaths {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.URL+path, nil)
+		req.Header.Set("Accept", "text/html,*/*")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the inbox's %s: HTTP %d, want 404", path, resp.StatusCode)
 		}
 	}
 	if got := k.sendVerifyCode(t, "51234567"); got != "" {
@@ -208,4 +224,52 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("index: %+v", idx)
 	}
 	k.must(t, http.StatusOK, http.MethodGet, "/_verifyfn/messages/", nil, nil) // a trailing slash
+}
+
+// The dev inbox's files hold no data and no token, so a browser gets them
+// without one (the page asks for it); they carry a strict CSP and nosniff;
+// the JSON index still needs the token, and another origin or a
+// non-loopback name is refused as everywhere.
+func TestInboxPage(t *testing.T) {
+	const token = "control-token-0123456789"
+	k := production(t, token)
+	get := func(path, accept, host string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, k.URL+path, nil)
+		req.Header.Set("Accept", accept)
+		if host != "" {
+			req.Host = host
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for path, typ := range map[string]string{"/_verifyfn/": "text/html", "/_verifyfn/inbox.js": "text/javascript", "/_verifyfn/inbox.css": "text/css"} {
+		resp, body := get(path, "text/html,application/xhtml+xml,*/*;q=0.8", "")
+		h := resp.Header
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), typ) ||
+			!strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'self'") || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: HTTP %d %v", path, resp.StatusCode, h)
+		}
+		if strings.Contains(body, token) || strings.Contains(body, "<script>") || strings.Contains(body, "innerHTML") {
+			t.Errorf("%s holds the token, an inline script or innerHTML", path)
+		}
+		if len(body) > 20<<10 {
+			t.Errorf("%s is %d bytes", path, len(body))
+		}
+	}
+	if resp, _ := get("/_verifyfn", "text/html", ""); resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != "/_verifyfn/" {
+		t.Errorf("/_verifyfn: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get("/_verifyfn/", "application/json", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the JSON index without the token: HTTP %d", resp.StatusCode)
+	}
+	if resp, _ := get("/_verifyfn/", "text/html", "rebind.example.com"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the page by a non-loopback name: HTTP %d", resp.StatusCode)
+	}
 }
