@@ -14,23 +14,27 @@ func TestSoakP99LastFullMinute(t *testing.T) {
 		p99:     []time.Duration{10 * time.Millisecond, 97 * time.Millisecond, 5 * time.Millisecond},
 		counts:  []uint64{120000, 119997, 2},
 	}
-	var got *Check
-	r := s.report(3, 3)
-	for i := range r.Checks {
-		if r.Checks[i].Name == "p99 steady" {
-			got = &r.Checks[i]
-		}
-	}
-	if got == nil || got.OK {
-		t.Fatalf("p99 check %+v: want a failure judged on minute 2 (97 ms > 21 ms)", got)
+	if c := p99Check(t, s); c.OK {
+		t.Fatalf("p99 check %+v: want a failure judged on minute 2 (97 ms > 21 ms)", c)
 	}
 	s.p99[1] = 12 * time.Millisecond
-	for _, c := range s.report(3, 3).Checks {
-		if c.Name == "p99 steady" && !c.OK {
-			t.Fatalf("p99 check %+v: 12 ms is within 2×10 ms + 1 ms", c)
-		}
+	if c := p99Check(t, s); !c.OK {
+		t.Fatalf("p99 check %+v: 12 ms is within 2×10 ms + 1 ms", c)
 	}
 	if lastFull(nil) != -1 || lastFull([]uint64{5}) != 0 || lastFull([]uint64{100, 40, 1}) != 0 {
 		t.Fatal("lastFull")
 	}
+}
+
+// p99Check returns the report's "p99 steady" check, failing the test when
+// the report has none.
+func p99Check(t *testing.T, s *soaker) Check {
+	t.Helper()
+	for _, c := range s.report(3, 3).Checks {
+		if c.Name == "p99 steady" {
+			return c
+		}
+	}
+	t.Fatal("the report has no p99 steady check")
+	return Check{}
 }
