@@ -303,7 +303,7 @@ type CheckRequest struct {
 // success, or one of ErrMismatch, ErrNoCode, ErrExhausted, ErrRateLimited or a
 // *ConflictError.
 func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
-	codeKey, _ := req.Scope.keys()
+	codeKey, limitKey := req.Scope.keys()
 	var credit []store.Conversion
 	if subj, ok := e.subject(req.Scope.Account, "", req.Phone, req.Scope.Destination); ok {
 		credit = e.cfg.Guard.Credit(subj)
@@ -312,6 +312,7 @@ func (e *Engine) Check(ctx context.Context, req CheckRequest) error {
 		Now:         e.cfg.Now(),
 		Rate:        req.Rate,
 		CodeKey:     codeKey,
+		LimitKey:    limitKey,
 		Digest:      e.digest(codeKey, req.Code),
 		MaxAttempts: e.cfg.MaxAttempts,
 		Ops:         req.Ops,

@@ -110,9 +110,13 @@ type IssueResult struct {
 // request may have consumed or burned the code in between, which the second
 // check reports like any used code (NoCode or Exhausted).
 type CheckOp struct {
-	Now         time.Time
-	Rate        *Rate // optional
-	CodeKey     string
+	Now     time.Time
+	Rate    *Rate // optional
+	CodeKey string
+	// LimitKey is the LimitKey of the IssueOps of CodeKey: a store may keep
+	// a code with its destination's cooldown and windows (redisstore does,
+	// in one hash), so a check names both. Required.
+	LimitKey    string
 	Digest      []byte
 	MaxAttempts int
 	Ops         []Op

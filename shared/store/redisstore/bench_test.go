@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/verifyfn/verifyfn/internal/redistest"
 	"github.com/verifyfn/verifyfn/shared/store"
@@ -39,15 +42,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	rate := &store.Rate{Key: "{200000000001}:rate:intlpartnersmgt:SendVerifyCode", Limit: 1 << 30, Per: time.Second}
 	issue := func() error {
 		dest := "+8525" + strconv.FormatInt(1_000_000+seq.Add(1), 10)
-		r, err := st.Issue(ctx, store.IssueOp{
-			Rate:     rate,
-			LimitKey: "{200000000001}:limit:" + dest,
-			Cooldown: time.Minute,
-			Windows:  []store.Window{{Period: time.Hour, Max: 5}, {Period: 24 * time.Hour, Max: 10}},
-			Guard:    &store.Guard{Coll: "{200000000001}:bound", Key: dest, Max: 5},
-			CodeKey:  "{200000000001}:code:" + dest + "|intlpartnersmgt|register|",
-			Digest:   digest, TTL: 10 * time.Minute, MaxAttempts: 5,
-		})
+		r, err := st.Issue(ctx, sendOp(dest, rate, digest, false))
 		if err == nil && r.Status != store.Issued {
 			b.Fatalf("Issue = %+v", r)
 		}
@@ -71,6 +66,93 @@ func BenchmarkRoundTrip(b *testing.B) {
 			b.ReportMetric(100*i.opsPerSec/c.opsPerSec, "%ceiling")
 		})
 	}
+}
+
+// sendOp is SendVerifyCode's IssueOp for dest as shared/otp builds it, with
+// the fraud guard's prefix velocity counter and its prefix and country
+// conversions when guarded (their thresholds never refuse).
+func sendOp(dest string, rate *store.Rate, digest []byte, guarded bool) store.IssueOp {
+	const acct = "{200000000001}:"
+	op := store.IssueOp{
+		Rate:     rate,
+		LimitKey: acct + "limit:" + dest,
+		Cooldown: time.Minute,
+		Windows:  []store.Window{{Period: time.Hour, Max: 5}, {Period: 24 * time.Hour, Max: 10}},
+		Guard:    &store.Guard{Coll: acct + "bound", Key: dest, Max: 5},
+		CodeKey:  acct + "code:" + dest + "|intlpartnersmgt|register|",
+		Digest:   digest, TTL: 10 * time.Minute, MaxAttempts: 5,
+	}
+	if guarded {
+		op.Counters = []store.Counter{{Key: acct + "fg:v:" + dest[:7], Span: time.Hour, Bucket: 5 * time.Minute, Max: 1 << 40, Add: 1}}
+		conv := store.Conversion{Span: 4 * time.Hour, Bucket: 10 * time.Minute, Mature: 10 * time.Minute,
+			MinIssued: 1 << 40, MinPermille: 0, Cooloff: time.Hour, Trickle: time.Minute}
+		p, c := conv, conv
+		p.Key, c.Key = acct+"fg:p:"+dest[:7], acct+"fg:c:HK"
+		op.Conversions = []store.Conversion{p, c}
+	}
+	return op
+}
+
+// BenchmarkIssueScript reports the Redis server's CPU per Issue script
+// (usec_per_call of EVALSHA in INFO commandstats) for SendVerifyCode's
+// IssueOp, without and with the fraud guard's counter and conversions, each
+// op for a new number.
+func BenchmarkIssueScript(b *testing.B) {
+	srv := redistest.Start(b)
+	st := open(b, srv.URL())
+	c := st.Client()
+	ctx := context.Background()
+	digest := make([]byte, 32)
+	rate := &store.Rate{Key: "{200000000001}:rate:intlpartnersmgt:SendVerifyCode", Limit: 1 << 30, Per: time.Second}
+	var seq int64
+	for _, guarded := range []bool{false, true} {
+		name := "plain"
+		if guarded {
+			name = "guarded"
+		}
+		b.Run(name, func(b *testing.B) {
+			if err := c.ConfigResetStat(ctx).Err(); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				seq++
+				dest := "+8525" + strconv.FormatInt(1_000_000+seq, 10)
+				if r, err := st.Issue(ctx, sendOp(dest, rate, digest, guarded)); err != nil || r.Status != store.Issued {
+					b.Fatalf("Issue = %+v, %v", r, err)
+				}
+			}
+			calls, usec := evalStats(b, c)
+			if calls > 0 {
+				b.ReportMetric(usec/calls, "server-µs/issue")
+			}
+		})
+	}
+}
+
+// evalStats sums the calls and microseconds of EVALSHA and EVAL in INFO
+// commandstats.
+func evalStats(b *testing.B, c redis.UniversalClient) (calls, usec float64) {
+	info, err := c.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || (name != "cmdstat_evalsha" && name != "cmdstat_eval") {
+			continue
+		}
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			f, _ := strconv.ParseFloat(v, 64)
+			switch k {
+			case "calls":
+				calls += f
+			case "usec":
+				usec += f
+			}
+		}
+	}
+	return calls, usec
 }
 
 type figures struct {

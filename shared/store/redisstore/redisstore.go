@@ -371,7 +371,7 @@ func fromUS(n int64) time.Duration { return time.Duration(n) * time.Microsecond 
 
 // Issue runs an IssueOp in one script.
 func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
-	keys := []string{PrefixEphemeral + op.LimitKey, PrefixEphemeral + op.CodeKey}
+	keys := []string{PrefixEphemeral + op.LimitKey}
 	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
 	if op.Rate != nil {
 		keys = append(keys, PrefixEphemeral+op.Rate.Key)
@@ -389,7 +389,7 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 		args = append(args, us(w.Period), w.Max)
 	}
 	keys, args = meterArgs(op, keys, args)
-	args = append(args, s.clockOffset())
+	args = append(args, op.CodeKey, s.clockOffset())
 	v, err := s.run(ctx, issueScript, keys, args...)
 	if err != nil {
 		return store.IssueResult{}, err
@@ -430,8 +430,23 @@ func meterArgs(op store.IssueOp, keys []string, args []any) ([]string, []any) {
 // Revoke forgets the code of codeKey (its attempts stay until it expires) and
 // the destination's cooldown, in one script.
 func (s *Store) Revoke(ctx context.Context, codeKey, limitKey string) error {
-	_, err := s.run(ctx, revokeScript, []string{PrefixEphemeral + codeKey, PrefixEphemeral + limitKey})
+	_, err := s.run(ctx, revokeScript, []string{PrefixEphemeral + limitKey}, codeKey)
 	return err
+}
+
+// Peek reports, changing nothing, whether codeKey holds a live code whose
+// digest is digest and whether the destination of limitKey is cooling down,
+// on the store's clock. Tests use it to confirm what a send stored.
+func (s *Store) Peek(ctx context.Context, codeKey, limitKey string, digest []byte) (live, cooling bool, err error) {
+	v, err := s.run(ctx, peekScript, []string{PrefixEphemeral + limitKey}, codeKey, digest, s.clockOffset())
+	if err != nil {
+		return false, false, err
+	}
+	r, err := ints(v, 2)
+	if err != nil {
+		return false, false, err
+	}
+	return r[0] == 1, r[1] == 1, nil
 }
 
 // opArgs appends the three keys of every collection of ops to keys and the
@@ -457,7 +472,10 @@ func opArgs(ops []store.Op, keys []string, args []any) ([]string, []any) {
 
 // Check runs a CheckOp in one script.
 func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult, error) {
-	keys := []string{PrefixEphemeral + op.CodeKey}
+	if op.LimitKey == "" {
+		return store.CheckResult{}, unavailable(errors.New("CheckOp.LimitKey is required"))
+	}
+	keys := []string{PrefixEphemeral + op.LimitKey}
 	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
 	if op.Rate != nil {
 		keys = append(keys, PrefixEphemeral+op.Rate.Key)
@@ -474,7 +492,7 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		keys = append(keys, PrefixEphemeral+c.Key)
 		args = append(args, len(keys), us(c.Span), us(c.Bucket))
 	}
-	args = append(args, s.clockOffset())
+	args = append(args, op.CodeKey, s.clockOffset())
 	v, err := s.run(ctx, checkScript, keys, args...)
 	if err != nil {
 		return store.CheckResult{}, err

@@ -389,7 +389,7 @@ func TestUseClock(t *testing.T) {
 	}
 	check := func(st *redisstore.Store, code string) store.CheckStatus {
 		t.Helper()
-		r, err := st.Check(ctx, store.CheckOp{CodeKey: "{c}:code:" + code, Digest: dg, MaxAttempts: 5})
+		r, err := st.Check(ctx, store.CheckOp{CodeKey: "{c}:code:" + code, LimitKey: "{c}:limit", Digest: dg, MaxAttempts: 5})
 		if err != nil {
 			t.Fatal(err)
 		}

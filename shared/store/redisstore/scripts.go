@@ -124,6 +124,22 @@ local function period(p, now)
   if nm > 12 then ny, nm = y + 1, 1 end
   return y * 12 + m - 1, days_from(ny, nm, 1) * DAY
 end
+-- A code is one field of its destination's hash, k:ID, whose value is
+-- "x:a:i:d": expiry µs, attempts, issue time µs (empty unless issued with
+-- conversions) and digest (empty once revoked or burned).
+local function getcode(v)
+  if not v then return nil end
+  local p1 = string.find(v, ':', 1, true)
+  local p2 = string.find(v, ':', p1 + 1, true)
+  local p3 = string.find(v, ':', p2 + 1, true)
+  return {x = tonumber(string.sub(v, 1, p1 - 1)), a = tonumber(string.sub(v, p1 + 1, p2 - 1)),
+    i = tonumber(string.sub(v, p2 + 1, p3 - 1)), d = string.sub(v, p3 + 1)}
+end
+local function putcode(x, a, i, d)
+  local is = ''
+  if i then is = string.format('%.0f', i) end
+  return string.format('%.0f', x) .. ':' .. string.format('%.0f', a) .. ':' .. is .. ':' .. d
+end
 local function hash(key)
   local flat = redis.call('HGETALL', key)
   local h = {}
@@ -146,15 +162,15 @@ end
 
 // issueScript runs an IssueOp (status: a store.IssueStatus).
 //
-// KEYS: 1 limit hash, 2 code hash, [rate key], [guard collection hash].
+// KEYS: 1 the destination's hash, [rate key], [guard collection hash].
 // ARGV: 1 cooldown µs, 2 TTL µs, 3 max attempts, 4 digest, 5 rate key index
 // (0: none), 6 rate limit, 7 rate period µs, 8 guard key index (0: none),
 // 9 guard record key, 10 guard max, 11 number of windows, then per window its
 // period µs and max; then the number of counters and per counter its key
 // index, period (0 sliding, 1 day, 2 month), span µs, bucket µs, max and add;
 // then the number of conversions and per conversion its key index, span µs,
-// bucket µs, mature µs, min issued, min per mille, cool-off µs and trickle µs.
-// It returns {status, window index, retry-after µs, attempts carried, counter
+// bucket µs, mature µs, min issued, min per mille, cool-off µs and trickle µs;
+// then the code key, last the clock offset µs. It returns {status, window index, retry-after µs, attempts carried, counter
 // or conversion index, first}.
 //
 // A counter is a hash: b:K per bucket K (sliding) or p (period id) and n
@@ -162,18 +178,19 @@ end
 // (issued and verified per bucket K of the issue time), B (end of the
 // cool-off; kept through the probation), N (on probation: the next issue
 // allowed) and R (when the counts started again). Both expire with their
-// span (a counter's calendar period) after their last issue; the code hash
-// also holds i (its issue time) when it was issued with conversions. The last
-// argument is the clock offset µs.
+// span (a counter's calendar period) after their last issue.
 //
-// The limit hash holds c (cooldown end) and, per window period P, s:P (start)
-// and n:P (count); it lives as long as its cooldown or its longest running
-// window. The code hash holds d (digest; absent once revoked or burned), a
-// (attempts) and x (expiry); it lives for the code's TTL, so the attempts die
-// with the code and never without it. A fresh send runs ten commands.
+// The destination's hash (the IssueOp's LimitKey) holds everything of one
+// destination: c (cooldown end), per window period P s:P (start) and n:P
+// (count), and per code key K the code, k:K (see getcode: expiry, attempts,
+// issue time when issued with conversions, digest), so a code and its
+// attempts are one field and die together. The hash lives as long as its
+// cooldown, its longest running window or its longest living code; expired
+// codes of other keys are dropped when a code is issued. A fresh send
+// without the fraud guard runs seven commands on four keys.
 var issueScript = newScript(`
 local now = now_us()
-local lim, code = KEYS[1], KEYS[2]
+local dest, cid = KEYS[1], 'k:' .. ARGV[#ARGV - 1]
 local cooldown, ttl, maxatt, digest = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local ri, rlimit, rper = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local gi, gkey, gmax = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
@@ -186,9 +203,7 @@ end
 if gi > 0 and gmax > 0 then
   if (tonumber(redis.call('HGET', KEYS[gi], gkey)) or 0) >= gmax then return {4, 0, 0, 0} end
 end
-local flat = redis.call('HGETALL', lim)
-local h = {}
-for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+local h = hash(dest)
 local until_ = tonumber(h.c) or 0
 if now < until_ then return {2, 0, until_ - now, 0} end
 local set, need = {'c', now + cooldown}, cooldown
@@ -255,6 +270,7 @@ for j = 1, ncnt do
   local c = {key = KEYS[tonumber(ARGV[b + 1])], period = tonumber(ARGV[b + 2]), span = tonumber(ARGV[b + 3]),
     bucket = tonumber(ARGV[b + 4]), max = tonumber(ARGV[b + 5]), add = tonumber(ARGV[b + 6]), stale = {}}
   local hc = hash(c.key)
+  c.w = hc.w ~= nil
   local total, buckets = 0, {}
   if c.period > 0 then
     c.id, c.fin = period(c.period, now)
@@ -298,29 +314,35 @@ for j = 1, ncnt do
   end
   cnts[j] = c
 end
--- Windows of other periods (another configuration) keep the key while they run.
+-- The new code; the old one's attempts carry over while it lives.
+local carried = 0
+local old = getcode(h[cid])
+h[cid] = nil
+if old and now < old.x and old.a < maxatt then carried = old.a end
+local issued = nil
+if ncv > 0 then issued = now end
+set[#set + 1], set[#set + 2] = cid, putcode(now + ttl, carried, issued, digest)
+if ttl > need then need = ttl end
+-- Windows of other periods (another configuration) and other live codes
+-- keep the hash while they run; expired codes go.
+local stale = {}
 for f, v in pairs(h) do
-  if string.sub(f, 1, 2) == 's:' then
+  local t = string.sub(f, 1, 2)
+  if t == 's:' then
     local left = tonumber(v) + tonumber(string.sub(f, 3)) - now
     if left > need then need = left end
+  elseif t == 'k:' then
+    local left = getcode(v).x - now
+    if left > 0 then
+      if left > need then need = left end
+    else
+      stale[#stale + 1] = f
+    end
   end
 end
-redis.call('HSET', lim, unpack(set))
-redis.call('PEXPIRE', lim, ms(need))
-
-local carried = 0
-local old = redis.call('HMGET', code, 'a', 'x', 'i')
-if old[2] and now < tonumber(old[2]) then
-  local a = tonumber(old[1]) or 0
-  if a < maxatt then carried = a end
-end
-if ncv > 0 then
-  redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl, 'i', now)
-else
-  redis.call('HSET', code, 'd', digest, 'a', carried, 'x', now + ttl)
-  if old[3] then redis.call('HDEL', code, 'i') end
-end
-redis.call('PEXPIRE', code, ms(ttl))
+redis.call('HSET', dest, unpack(set))
+if #stale > 0 then redis.call('HDEL', dest, unpack(stale)) end
+redis.call('PEXPIRE', dest, ms(need))
 for _, c in ipairs(cnts) do
   if c.period > 0 then
     if c.rolled then
@@ -328,12 +350,12 @@ for _, c in ipairs(cnts) do
     else
       redis.call('HINCRBY', c.key, 'n', c.add)
     end
-    redis.call('HDEL', c.key, 'w')
+    if c.w then redis.call('HDEL', c.key, 'w') end
     redis.call('PEXPIRE', c.key, ms(c.fin - now))
   else
     redis.call('HINCRBY', c.key, 'b:' .. math.floor(now / c.bucket), c.add)
-    c.stale[#c.stale + 1] = 'w'
-    redis.call('HDEL', c.key, unpack(c.stale))
+    if c.w then c.stale[#c.stale + 1] = 'w' end
+    if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
     redis.call('PEXPIRE', c.key, ms(c.span + c.bucket))
   end
 end
@@ -350,24 +372,41 @@ end
 return {0, 0, 0, carried}
 `)
 
-// revokeScript: KEYS 1 code hash, 2 limit hash. It forgets the digest (the
-// attempts stay until the code's expiry) and the cooldown.
+// revokeScript: KEYS 1 the destination's hash; ARGV 1 the code key. It
+// forgets the code's digest (its attempts stay until its expiry) and the
+// cooldown.
 var revokeScript = newScript(`
-redis.call('HDEL', KEYS[1], 'd')
-redis.call('HDEL', KEYS[2], 'c')
+local cid = 'k:' .. ARGV[1]
+local o = getcode(redis.call('HGET', KEYS[1], cid))
+if o and o.d ~= '' then redis.call('HSET', KEYS[1], cid, putcode(o.x, o.a, o.i, '')) end
+redis.call('HDEL', KEYS[1], 'c')
 return 0
+`)
+
+// peekScript: KEYS 1 the destination's hash; ARGV 1 the code key, 2 a
+// digest, 3 the clock offset µs. It returns {1 when the code is live with
+// that digest, 1 while the destination is cooling down} and changes nothing.
+var peekScript = newScript(`
+local now = now_us()
+local v = redis.call('HMGET', KEYS[1], 'k:' .. ARGV[1], 'c')
+local o = getcode(v[1])
+local live, cooling = 0, 0
+if o and now < o.x and o.d == ARGV[2] then live = 1 end
+if v[2] and now < tonumber(v[2]) then cooling = 1 end
+return {live, cooling}
 `)
 
 // checkScript returns {status, attempts, op index} (store.CheckStatus).
 //
-// KEYS: 1 code hash, [rate key], then three keys per collection of the ops.
-// ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4 rate limit,
-// 5 rate period µs, 6 keep (1: on a match change nothing), 7.. the ops (see
-// read_ops), then the number of credits and per credit its key index, span µs
-// and bucket µs (store.CheckOp.Credit), last the clock offset µs.
+// KEYS: 1 the destination's hash, [rate key], then three keys per collection
+// of the ops. ARGV: 1 digest, 2 max attempts, 3 rate key index (0: none), 4
+// rate limit, 5 rate period µs, 6 keep (1: on a match change nothing), 7..
+// the ops (see read_ops), then the number of credits and per credit its key
+// index, span µs and bucket µs (store.CheckOp.Credit), then the code key,
+// last the clock offset µs.
 var checkScript = newScript(`
 local now = now_us()
-local code = KEYS[1]
+local dest, cid = KEYS[1], 'k:' .. ARGV[#ARGV - 1]
 local digest, maxatt = ARGV[1], tonumber(ARGV[2])
 local ri, rlimit, rper = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keep = ARGV[6] == '1'
@@ -379,27 +418,28 @@ if ri > 0 then
 end
 local i = precheck(ops)
 if i >= 0 then return {5, 0, i} end
-local rec = redis.call('HMGET', code, 'd', 'a', 'x', 'i')
-if not rec[3] or now >= tonumber(rec[3]) then
-  redis.call('DEL', code)
+local o = getcode(redis.call('HGET', dest, cid))
+if not o or now >= o.x then
+  if o then redis.call('HDEL', dest, cid) end
   return {2, 0, 0}
 end
-local a = tonumber(rec[2]) or 0
+local a = o.a
 if a >= maxatt then return {3, a, 0} end
-if not rec[1] then return {2, a, 0} end
-if not same(rec[1], digest) then
-  a = redis.call('HINCRBY', code, 'a', 1)
+if o.d == '' then return {2, a, 0} end
+if not same(o.d, digest) then
+  a = a + 1
   if a >= maxatt then
-    redis.call('HDEL', code, 'd')
+    redis.call('HSET', dest, cid, putcode(o.x, a, o.i, ''))
     return {3, a, 0}
   end
+  redis.call('HSET', dest, cid, putcode(o.x, a, o.i, o.d))
   return {1, a, 0}
 end
 if keep then return {0, a, 0} end
 apply(ops)
-redis.call('DEL', code)
+redis.call('HDEL', dest, cid)
 -- Credit the conversions of the code's send (store.CheckOp.Credit).
-local issued = tonumber(rec[4])
+local issued = o.i
 local cp = 8 + 5 * #ops
 local ncr = tonumber(ARGV[cp]) or 0
 if issued then

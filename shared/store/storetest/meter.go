@@ -115,7 +115,7 @@ func (f *fixture) converted(prefix string, cs []store.Conversion, n, k int) {
 	for i := range n {
 		d, dg := f.wantMeterIssued(prefix+string(rune('a'+i)), nil, cs)
 		if i < k {
-			if r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Credit: cs}); err != nil || r.Status != store.Passed {
+			if r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Credit: cs}); err != nil || r.Status != store.Passed {
 				f.Fatalf("Check = %+v, %v; want Passed", r, err)
 			}
 		}
@@ -164,7 +164,7 @@ func testConversionCredit(f *fixture) {
 	cs := []store.Conversion{f.conv("prefix")}
 	for i := range 4 {
 		d, dg := f.wantMeterIssued(string(rune('a'+i)), nil, cs)
-		op := store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Credit: cs}
+		op := store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Credit: cs}
 		// A check that keeps the code, and a wrong guess, credit nothing.
 		op.Keep = true
 		if r, err := f.h.Store.Check(f.ctx, op); err != nil || r.Status != store.Passed {
@@ -177,7 +177,7 @@ func testConversionCredit(f *fixture) {
 	}
 	// A code issued without conversions credits nothing either.
 	d, dg := f.wantMeterIssued("z", nil, nil)
-	if r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Credit: cs}); err != nil || r.Status != store.Passed {
+	if r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Credit: cs}); err != nil || r.Status != store.Passed {
 		f.Fatalf("Check = %+v, %v", r, err)
 	}
 	f.advance(cs[0].Mature + cs[0].Bucket)

@@ -59,6 +59,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 	}{
 		{"IssueThenCheckPassesOnce", testSingleUse},
 		{"TTLExpiry", testTTL},
+		{"CodesOfOneDestinationApart", testCodesApart},
 		{"Cooldown", testCooldown},
 		{"RefusedIssueChangesNothing", testRefusedIssue},
 		{"WindowCaps", testWindows},
@@ -181,7 +182,7 @@ func (f *fixture) mustIssue(op store.IssueOp, wantAttempts int) {
 
 func (f *fixture) check(d dest, dg []byte, maxAttempts int, ops ...store.Op) store.CheckResult {
 	f.Helper()
-	r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: maxAttempts, Ops: ops})
+	r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: maxAttempts, Ops: ops})
 	if err != nil {
 		f.Fatalf("Check: %v", err)
 	}
@@ -198,7 +199,7 @@ func (f *fixture) wantCheck(d dest, dg []byte, maxAttempts int, want store.Check
 // keep runs a CheckOp with Keep set.
 func (f *fixture) keep(d dest, dg []byte, maxAttempts int, ops ...store.Op) store.CheckResult {
 	f.Helper()
-	r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: maxAttempts, Ops: ops, Keep: true})
+	r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: maxAttempts, Ops: ops, Keep: true})
 	if err != nil {
 		f.Fatalf("Check with Keep: %v", err)
 	}
@@ -279,6 +280,32 @@ func testTTL(f *fixture) {
 	// A code issued after the old one expired starts with a full budget.
 	f.mustIssue(f.issueOp(d, dg), 0)
 	f.wantCheck(d, dg, 5, store.Passed, 0)
+}
+
+// Two codes of one destination (two purposes: one limit key) live, expire,
+// count attempts and are revoked apart; a short-lived code issued after a
+// long-lived one does not cut the long one's life short.
+func testCodesApart(f *fixture) {
+	long := f.dest("a")
+	short := dest{code: f.key("code:a|other"), limit: long.limit}
+	dl, ds := digest(), digest()
+	f.mustIssue(f.issueOp(long, dl), 0)
+	f.wantCheck(long, digest(), 5, store.Mismatch, 1)
+	op := f.issueOp(short, ds)
+	op.TTL = time.Second
+	f.mustIssue(op, 0)
+	f.wantCheck(short, dl, 5, store.Mismatch, 1)
+	f.wantCheck(short, digest(), 5, store.Mismatch, 2)
+	f.advance(time.Second)
+	f.wantCheck(short, ds, 5, store.NoCode, 0)
+	f.wantCheck(long, digest(), 5, store.Mismatch, 2)
+	// Revoking one leaves the other live.
+	f.mustIssue(f.issueOp(short, ds), 0)
+	if err := f.h.Store.Revoke(f.ctx, short.code, short.limit); err != nil {
+		f.Fatal(err)
+	}
+	f.wantCheck(short, ds, 5, store.NoCode, 0)
+	f.wantCheck(long, dl, 5, store.Passed, 2)
 }
 
 func testCooldown(f *fixture) {
@@ -507,7 +534,7 @@ func testKeepRate(f *fixture) {
 	f.mustIssue(f.issueOp(d, dg), 0)
 	rate := &store.Rate{Key: f.key("rate:check"), Limit: 1, Per: time.Hour}
 	keep := func() store.CheckResult {
-		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), Rate: rate, CodeKey: d.code, Digest: dg, MaxAttempts: 5, Keep: true})
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), Rate: rate, CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Keep: true})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -730,7 +757,7 @@ func testRateInOps(f *fixture) {
 	f.mustIssue(f.issueOp(d, dg), 0)
 	crate := &store.Rate{Key: f.key("rate:check"), Limit: 1, Per: time.Hour}
 	check := func() store.CheckResult {
-		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), Rate: crate, CodeKey: d.code, Digest: digest(), MaxAttempts: 5})
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), Rate: crate, CodeKey: d.code, LimitKey: d.limit, Digest: digest(), MaxAttempts: 5})
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -752,7 +779,7 @@ func testCancelled(f *fixture) {
 	errs := map[string]error{}
 	_, errs["Issue"] = s.Issue(ctx, f.issueOp(d, digest()))
 	errs["Revoke"] = s.Revoke(ctx, d.code, d.limit)
-	_, errs["Check"] = s.Check(ctx, store.CheckOp{Now: now, CodeKey: d.code, Digest: digest(), MaxAttempts: 5})
+	_, errs["Check"] = s.Check(ctx, store.CheckOp{Now: now, CodeKey: d.code, LimitKey: d.limit, Digest: digest(), MaxAttempts: 5})
 	_, errs["Allow"] = s.Allow(ctx, store.Rate{Key: f.key("r"), Limit: 1, Per: time.Second}, now)
 	_, errs["Claim"] = s.Claim(ctx, f.key("n"), time.Second, now)
 	_, _, errs["Get"] = s.Get(ctx, f.coll("c"), "k")
@@ -816,7 +843,7 @@ func testConcurrentWrong(f *fixture) {
 	d, dg := f.dest("a"), digest()
 	f.mustIssue(f.issueOp(d, dg), 0)
 	res := parallel(f, 200, func(int) (store.CheckResult, error) {
-		return f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: digest(), MaxAttempts: 5})
+		return f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: digest(), MaxAttempts: 5})
 	})
 	var mismatches, exhausted int
 	seen := map[int]bool{}
@@ -845,7 +872,7 @@ func testConcurrentRight(f *fixture) {
 	d, dg := f.dest("a"), digest()
 	f.mustIssue(f.issueOp(d, dg), 0)
 	res := parallel(f, 50, func(int) (store.CheckStatus, error) {
-		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5,
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5,
 			Ops: []store.Op{{Kind: store.Incr, Coll: coll, Key: "passes"}}})
 		return r.Status, err
 	})
@@ -864,7 +891,7 @@ func testConcurrentMixed(f *fixture) {
 			if i == 25 {
 				g = dg
 			}
-			r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: g, MaxAttempts: 5})
+			r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: g, MaxAttempts: 5})
 			return r.Status, err
 		})
 		if p, m := count(res, store.Passed), count(res, store.Mismatch); p > 1 || m > 4 {
@@ -883,11 +910,11 @@ func testConcurrentKeepThenConsume(f *fixture) {
 	f.mustIssue(f.issueOp(d, dg), 0)
 	ops := []store.Op{{Kind: store.Incr, Coll: coll, Key: "passes"}}
 	res := parallel(f, 50, func(int) (store.CheckStatus, error) {
-		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Ops: ops, Keep: true})
+		r, err := f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Ops: ops, Keep: true})
 		if err != nil || r.Status != store.Passed {
 			return r.Status, err
 		}
-		r, err = f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, Digest: dg, MaxAttempts: 5, Ops: ops})
+		r, err = f.h.Store.Check(f.ctx, store.CheckOp{Now: f.h.Now(), CodeKey: d.code, LimitKey: d.limit, Digest: dg, MaxAttempts: 5, Ops: ops})
 		return r.Status, err
 	})
 	if p, n := count(res, store.Passed), count(res, store.NoCode); p != 1 || n != 49 {
