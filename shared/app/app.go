@@ -183,6 +183,9 @@ func New(cfg config.Config, opt Options) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
+		if l, ok := opened.(interface{ UseLogger(*slog.Logger) }); ok {
+			l.UseLogger(opt.Logger)
+		}
 		a.closers = append(a.closers, opened)
 		st = opened
 	}

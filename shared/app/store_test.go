@@ -251,7 +251,7 @@ func TestRedisFaultFailsClosed(t *testing.T) {
 		ck := tag + "code:" + m.To + "|" + intlpartnersmgt.Name + "|register|"
 		mac := hmac.New(sha256.New, codeKey)
 		mac.Write([]byte(ck + "\x00" + m.Code))
-		live, cooling, err := check.Peek(ctx, ck, tag+"limit:"+m.To, mac.Sum(nil))
+		live, cooling, err := check.Peek(ctx, ck, store.DestTag(m.Account, m.To)+"limit:"+m.To, mac.Sum(nil))
 		switch {
 		case err == nil && (!live || !cooling):
 			violations.Add(1)

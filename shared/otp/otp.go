@@ -179,12 +179,14 @@ type Scope struct {
 	Extra       string // e.g. an instance or space id
 }
 
-// keys returns the code key and the destination's limit key. Both carry the
-// account's hash tag (see store.Coll), so one script can touch them and the
-// account's records on Redis Cluster.
+// keys returns the code key and the destination's limit key. The code key
+// carries the account's hash tag (see store.Coll; it is also what a code's
+// digest binds), the limit key the destination's own (store.DestTag), so
+// that on a Redis Cluster one account's destinations spread over the slots
+// while its account-wide state (rate, guards, records) keeps the account's.
 func (s Scope) keys() (codeKey, limitKey string) {
-	tag := "{" + s.Account + "}:"
-	return tag + "code:" + s.Destination + "|" + s.Family + "|" + s.Purpose + "|" + s.Extra, tag + "limit:" + s.Destination
+	return store.TagPrefix(s.Account) + "code:" + s.Destination + "|" + s.Family + "|" + s.Purpose + "|" + s.Extra,
+		store.DestTag(s.Account, s.Destination) + "limit:" + s.Destination
 }
 
 // SendRequest asks for a code to be issued and delivered.

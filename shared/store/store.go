@@ -11,6 +11,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -208,12 +210,29 @@ type Store interface {
 	Apply(ctx context.Context, ops []Op) (int, error)
 	// Reset forgets every state the other operations wrote (codes and their
 	// attempts, cooldowns, windows, rate buckets, nonces, durable records)
-	// whose keys carry the hash tag {account} (see Coll), or all of it when
-	// account is empty. It is the test kit's reset (package control); the
+	// whose keys start with one of Prefixes(account) (see Coll and DestTag),
+	// or all of it when account is empty. It is the test kit's reset (package control); the
 	// APIs never call it.
 	Reset(ctx context.Context, account string) error
 }
 
-// TagPrefix is the prefix of every key of account: its hash tag and a colon,
-// as Coll writes it.
+// TagPrefix is the prefix of every account-wide key of account (its records,
+// rate buckets, nonces, fraud counters): its hash tag and a colon, as Coll
+// writes it.
 func TagPrefix(account string) string { return "{" + account + "}:" }
+
+// DestTag is the prefix of the keys of one destination's own state (its
+// cooldown, send windows and codes: an IssueOp's LimitKey): a hash tag of
+// the account and a hash of the destination, "{account~xxxxxxxx}:". On a
+// Redis Cluster one account's destinations spread over every slot, while its
+// account-wide state stays in the slot of {account}.
+func DestTag(account, destination string) string {
+	h := fnv.New32a()
+	h.Write([]byte(destination))
+	return fmt.Sprintf("{%s~%08x}:", account, h.Sum32())
+}
+
+// Prefixes returns the prefixes of every key of account: TagPrefix and the
+// prefix that every DestTag of account starts with. Reset forgets the keys
+// that start with either.
+func Prefixes(account string) []string { return []string{TagPrefix(account), "{" + account + "~"} }

@@ -497,30 +497,38 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	prefix := ""
+	var prefixes []string // nil: everything
 	if account != "" {
-		prefix = store.TagPrefix(account)
-	}
-	if err := s.records.Reset(prefix); err != nil {
+		prefixes = store.Prefixes(account)
+		// Records live in account-wide collections only.
+		if err := s.records.Reset(store.TagPrefix(account)); err != nil {
+			return unavailable(err)
+		}
+	} else if err := s.records.Reset(""); err != nil {
 		return unavailable(err)
 	}
-	deletePrefix(s.codes, prefix)
-	deletePrefix(s.limits, prefix)
-	deletePrefix(s.rates, prefix)
-	deletePrefix(s.nonces, prefix)
-	deletePrefix(s.meters.counters, prefix)
-	deletePrefix(s.meters.convs, prefix)
+	deletePrefix(s.codes, prefixes)
+	deletePrefix(s.limits, prefixes)
+	deletePrefix(s.rates, prefixes)
+	deletePrefix(s.nonces, prefixes)
+	deletePrefix(s.meters.counters, prefixes)
+	deletePrefix(s.meters.convs, prefixes)
 	return nil
 }
 
-func deletePrefix[V any](m map[string]V, prefix string) {
-	if prefix == "" {
+// deletePrefix deletes the keys of m that start with one of prefixes, or
+// every key when prefixes is nil.
+func deletePrefix[V any](m map[string]V, prefixes []string) {
+	if prefixes == nil {
 		clear(m)
 		return
 	}
 	for k := range m {
-		if strings.HasPrefix(k, prefix) {
-			delete(m, k)
+		for _, p := range prefixes {
+			if strings.HasPrefix(k, p) {
+				delete(m, k)
+				break
+			}
 		}
 	}
 }

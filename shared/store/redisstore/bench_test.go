@@ -75,7 +75,7 @@ func sendOp(dest string, rate *store.Rate, digest []byte, guarded bool) store.Is
 	const acct = "{200000000001}:"
 	op := store.IssueOp{
 		Rate:     rate,
-		LimitKey: acct + "limit:" + dest,
+		LimitKey: store.DestTag("200000000001", dest) + "limit:" + dest,
 		Cooldown: time.Minute,
 		Windows:  []store.Window{{Period: time.Hour, Max: 5}, {Period: 24 * time.Hour, Max: 10}},
 		Guard:    &store.Guard{Coll: acct + "bound", Key: dest, Max: 5},

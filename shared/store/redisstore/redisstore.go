@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,8 +65,10 @@ const (
 
 // Store is the Redis store. It is safe for concurrent use.
 type Store struct {
-	c      redis.UniversalClient
-	offset func() time.Duration // nil: none
+	c       redis.UniversalClient
+	cluster bool                 // c is a *redis.ClusterClient
+	offset  func() time.Duration // nil: none
+	log     *slog.Logger         // nil: none
 }
 
 // UseClock makes every operation that measures time (Issue, Check, Allow)
@@ -73,6 +76,11 @@ type Store struct {
 // control), whose offset every instance reads from Redis. Nonce claims keep
 // real time, as signatures do. Call it before the store is used.
 func (s *Store) UseClock(offset func() time.Duration) { s.offset = offset }
+
+// UseLogger makes the store log what the caller cannot see: a compensation
+// on a Redis Cluster that failed (see Store.Issue). Call it before the store
+// is used.
+func (s *Store) UseLogger(l *slog.Logger) { s.log = l }
 
 // clockOffset is the last argument of a script that reads the time.
 func (s *Store) clockOffset() int64 {
@@ -104,7 +112,10 @@ func Open(rawURL string) (*Store, error) {
 // New returns a store over a client configured by the caller. The store owns
 // the client and closes it in Close. Configure it as NewClient does: no
 // retries and short timeouts.
-func New(c redis.UniversalClient) *Store { return &Store{c: c} }
+func New(c redis.UniversalClient) *Store {
+	_, cluster := c.(*redis.ClusterClient)
+	return &Store{c: c, cluster: cluster}
+}
 
 // Client returns the underlying client (tests use it to inspect keys and add
 // hooks).
@@ -369,9 +380,27 @@ func us(d time.Duration) int64 { return d.Microseconds() }
 
 func fromUS(n int64) time.Duration { return time.Duration(n) * time.Microsecond }
 
-// Issue runs an IssueOp in one script.
+// Issue runs an IssueOp in one script, or on a Redis Cluster whose
+// destination and account keys lie in different slots, in two scripts run
+// in parallel (one wall-clock round trip; see issueSplit).
 func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult, error) {
-	keys := []string{PrefixEphemeral + op.LimitKey}
+	dest := PrefixEphemeral + op.LimitKey
+	acct, args := issueArgs(op)
+	args = append(args, op.CodeKey, s.clockOffset())
+	if len(acct) > 0 && s.split(dest, acct[0]) {
+		return s.issueSplit(ctx, op, dest, acct, args)
+	}
+	v, err := s.run(ctx, issueScript, append([]string{dest}, acct...), args...)
+	if err != nil {
+		return store.IssueResult{}, err
+	}
+	return issueResult(v)
+}
+
+// issueArgs returns the account's keys of op and issueScript's arguments up
+// to the code key (key indexes count from the first account key).
+func issueArgs(op store.IssueOp) ([]string, []any) {
+	var keys []string
 	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
 	if op.Rate != nil {
 		keys = append(keys, PrefixEphemeral+op.Rate.Key)
@@ -382,18 +411,16 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 		keys = append(keys, PrefixRecords+g.Coll)
 		guardIdx, guardKey, guardMax = len(keys), g.Key, g.Max
 	}
-	args := make([]any, 0, 12+2*len(op.Windows))
+	args := make([]any, 0, 16+2*len(op.Windows)+6*len(op.Counters)+8*len(op.Conversions))
 	args = append(args, us(op.Cooldown), us(op.TTL), op.MaxAttempts, op.Digest,
 		rateIdx, rateLimit, ratePer, guardIdx, guardKey, guardMax, len(op.Windows))
 	for _, w := range op.Windows {
 		args = append(args, us(w.Period), w.Max)
 	}
-	keys, args = meterArgs(op, keys, args)
-	args = append(args, op.CodeKey, s.clockOffset())
-	v, err := s.run(ctx, issueScript, keys, args...)
-	if err != nil {
-		return store.IssueResult{}, err
-	}
+	return meterArgs(op, keys, args)
+}
+
+func issueResult(v any) (store.IssueResult, error) {
 	r, err := ints(v, 4)
 	if err != nil {
 		return store.IssueResult{}, err
@@ -409,6 +436,149 @@ func (s *Store) Issue(ctx context.Context, op store.IssueOp) (store.IssueResult,
 		res.Index, res.First = int(m[4]), m[5] == 1
 	}
 	return res, nil
+}
+
+// split reports whether two keys may lie in different slots of a Redis
+// Cluster (their hash tags differ), so that one script cannot touch both.
+func (s *Store) split(a, b string) bool {
+	return s.cluster && hashTag(a) != hashTag(b)
+}
+
+// hashTag returns what Redis Cluster hashes of key: the part between the
+// first "{" and the first "}" after it when that is not empty, else the
+// whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// both runs f and g at once (on a cluster: each on its own shard) and
+// returns when both have.
+func both(f, g func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); g() }()
+	f()
+	<-done
+}
+
+// undoTimeout bounds a compensation: it runs even when the caller's context
+// is done, since it releases what a refused half holds.
+const undoTimeout = 2 * time.Second
+
+func undoContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+}
+
+// issueSplit runs an IssueOp on a Redis Cluster as two scripts in parallel:
+// the destination's half (cooldown, windows, code) on the destination's
+// slot and the account's half (rate, guard, counters, conversions) on the
+// account's. The outcome is issueScript's: the first refusal in the order
+// of the store model wins, and whichever half went through when the other
+// refused or failed is taken back (undoScript, refundScript). The guarantees
+// hold per destination, where they live: one issue per cooldown, the window
+// caps, one code. A rate event stays consumed whatever the destination's
+// half says, as in issueScript; only when the account's half refuses with
+// the fraud guard while the destination is cooling down does the guard
+// judge a send that issueScript would not have shown it.
+func (s *Store) issueSplit(ctx context.Context, op store.IssueOp, dest string, acct []string, args []any) (store.IssueResult, error) {
+	var dv, av any
+	var derr, aerr error
+	both(func() { dv, derr = s.run(ctx, issueDestScript, []string{dest}, args...) },
+		func() { av, aerr = s.run(ctx, issueAccountScript, acct, args...) })
+	var dres, ares store.IssueResult
+	if derr == nil {
+		dres, derr = issueResult(dv)
+	}
+	if aerr == nil {
+		ares, aerr = issueResult(av)
+	}
+	destIssued := derr == nil && dres.Status == store.Issued
+	acctCounted := aerr == nil && ares.Status == store.Issued
+	undoDest := func() {
+		uctx, cancel := undoContext(ctx)
+		defer cancel()
+		if err := s.undoIssue(uctx, op, dv); err != nil {
+			s.logUndo(ctx, "undo the destination's half of an issue", err)
+		}
+	}
+	refundAcct := func() {
+		a, ok := dvNow(av)
+		if !ok {
+			return
+		}
+		uctx, cancel := undoContext(ctx)
+		defer cancel()
+		rargs := slices.Clone(args)
+		rargs[len(rargs)-2] = a
+		if _, err := s.run(uctx, refundScript, acct, rargs...); err != nil {
+			s.logUndo(ctx, "refund the account's half of an issue", err)
+		}
+	}
+	switch {
+	case derr != nil || aerr != nil:
+		if destIssued {
+			undoDest()
+		}
+		if acctCounted {
+			refundAcct()
+		}
+		return store.IssueResult{}, errors.Join(derr, aerr)
+	case ares.Status == store.RateLimited || ares.Status == store.GuardFull:
+		if destIssued {
+			undoDest()
+		}
+		return ares, nil
+	case !destIssued:
+		if acctCounted {
+			refundAcct()
+		}
+		return dres, nil
+	case !acctCounted:
+		undoDest()
+		return ares, nil
+	}
+	return dres, nil
+}
+
+// dvNow reads the time issueAccountScript returned with its success.
+func dvNow(v any) (int64, bool) {
+	a, ok := v.([]any)
+	if !ok || len(a) < 7 {
+		return 0, false
+	}
+	n, ok := a[6].(int64)
+	return n, ok
+}
+
+// undoIssue runs undoScript with what issueDestScript returned in v.
+func (s *Store) undoIssue(ctx context.Context, op store.IssueOp, v any) error {
+	a, ok := v.([]any)
+	if !ok || len(a) < 8+len(op.Windows) {
+		return fmt.Errorf("unexpected script reply %v", v)
+	}
+	now, ok := a[4].(int64)
+	if !ok {
+		return fmt.Errorf("unexpected script reply %v", v)
+	}
+	args := []any{op.CodeKey, a[6], a[5], now + us(op.Cooldown), a[7], len(op.Windows)}
+	for i, w := range op.Windows {
+		args = append(args, us(w.Period), a[8+i])
+	}
+	_, err := s.run(ctx, undoScript, []string{PrefixEphemeral + op.LimitKey}, args...)
+	return err
+}
+
+// logUndo reports a compensation that failed: the half it should have
+// taken back stays (a cooldown or a counted send: both refuse more, never
+// less).
+func (s *Store) logUndo(ctx context.Context, what string, err error) {
+	if s.log != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "redis store: could not "+what, slog.String("error", err.Error()))
+	}
 }
 
 // meterArgs appends the keys and arguments of op's counters and conversions
@@ -470,12 +640,29 @@ func opArgs(ops []store.Op, keys []string, args []any) ([]string, []any) {
 	return keys, args
 }
 
-// Check runs a CheckOp in one script.
+// Check runs a CheckOp in one script, or on a Redis Cluster whose
+// destination and account keys lie in different slots, as checkSplit does.
 func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult, error) {
 	if op.LimitKey == "" {
 		return store.CheckResult{}, unavailable(errors.New("CheckOp.LimitKey is required"))
 	}
-	keys := []string{PrefixEphemeral + op.LimitKey}
+	dest := PrefixEphemeral + op.LimitKey
+	acct, args := checkArgs(op)
+	args = append(args, op.CodeKey, s.clockOffset())
+	if len(acct) > 0 && s.split(dest, acct[0]) {
+		return s.checkSplit(ctx, op, dest, acct, args)
+	}
+	v, err := s.run(ctx, checkScript, append([]string{dest}, acct...), args...)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	return checkResult(v)
+}
+
+// checkArgs returns the account's keys of op and checkScript's arguments up
+// to the code key (key indexes count from the first account key).
+func checkArgs(op store.CheckOp) ([]string, []any) {
+	var keys []string
 	rateIdx, rateLimit, ratePer := 0, 0, int64(0)
 	if op.Rate != nil {
 		keys = append(keys, PrefixEphemeral+op.Rate.Key)
@@ -492,16 +679,81 @@ func (s *Store) Check(ctx context.Context, op store.CheckOp) (store.CheckResult,
 		keys = append(keys, PrefixEphemeral+c.Key)
 		args = append(args, len(keys), us(c.Span), us(c.Bucket))
 	}
-	args = append(args, op.CodeKey, s.clockOffset())
-	v, err := s.run(ctx, checkScript, keys, args...)
-	if err != nil {
-		return store.CheckResult{}, err
-	}
+	return keys, args
+}
+
+func checkResult(v any) (store.CheckResult, error) {
 	r, err := ints(v, 3)
 	if err != nil {
 		return store.CheckResult{}, err
 	}
 	return store.CheckResult{Status: store.CheckStatus(r[0]), Attempts: int(r[1]), Op: int(r[2])}, nil
+}
+
+// checkSplit runs a CheckOp on a Redis Cluster: the account's first half
+// (rate, preconditions) and the destination's half (compare the code; count
+// a wrong guess; consume a right one unless Keep) in parallel, then, when
+// the code was consumed and the op writes records or credits conversions,
+// the account's second half (preconditions again, records, credits): a
+// second round trip. A refusal of the account's first half wins, as in
+// checkScript, and puts the code back as it was; so does a precondition
+// that fails in the second half (a concurrent request changed the records
+// in between). When the second half fails, the code stays consumed: it may
+// have applied, and a code must never verify twice.
+func (s *Store) checkSplit(ctx context.Context, op store.CheckOp, dest string, acct []string, args []any) (store.CheckResult, error) {
+	var dv, av any
+	var derr, aerr error
+	both(func() { dv, derr = s.run(ctx, checkDestScript, []string{dest}, args...) },
+		func() { av, aerr = s.run(ctx, checkAccountScript, acct, args...) })
+	var dres, ares store.CheckResult
+	if derr == nil {
+		dres, derr = checkResult(dv)
+	}
+	if aerr == nil {
+		ares, aerr = checkResult(av)
+	}
+	undo := func() {
+		a, ok := dv.([]any)
+		if !ok || len(a) < 5 {
+			return // the destination's half changed nothing
+		}
+		uctx, cancel := undoContext(ctx)
+		defer cancel()
+		if _, err := s.run(uctx, checkUndoScript, []string{dest}, op.CodeKey, a[4], a[3]); err != nil {
+			s.logUndo(ctx, "put back a code", err)
+		}
+	}
+	switch {
+	case derr != nil:
+		return store.CheckResult{}, derr
+	case aerr != nil:
+		undo()
+		return store.CheckResult{}, aerr
+	case ares.Status != store.Passed:
+		undo()
+		return ares, nil
+	case dres.Status != store.Passed || op.Keep || len(op.Ops) == 0 && len(op.Credit) == 0:
+		return dres, nil
+	}
+	issued := any("")
+	if a, ok := dv.([]any); ok && len(a) >= 6 {
+		issued = a[5]
+	}
+	cargs := slices.Clone(args)
+	cargs[len(cargs)-2] = issued
+	v, err := s.run(ctx, checkCommitScript, acct, cargs...)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	cres, err := checkResult(v)
+	if err != nil {
+		return store.CheckResult{}, err
+	}
+	if cres.Status != store.Passed {
+		undo()
+		return cres, nil
+	}
+	return dres, nil
 }
 
 // Allow consumes one event of rate r (GCRA, burst = r.Limit) on the server's
@@ -621,8 +873,10 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 	for _, p := range prefixes {
 		if account == "" {
 			patterns = append(patterns, p+"*")
-		} else {
-			patterns = append(patterns, p+globEscape(store.TagPrefix(account))+"*")
+			continue
+		}
+		for _, ap := range store.Prefixes(account) {
+			patterns = append(patterns, p+globEscape(ap)+"*")
 		}
 	}
 	reset := func(ctx context.Context, c redis.Cmdable) error {

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"crypto/sha1"
 	"encoding/hex"
+	"strconv"
 )
 
 // script is a Lua script run with EVALSHA (and EVAL once per server when the
@@ -12,8 +13,12 @@ type script struct {
 	sha string
 }
 
-func newScript(body string) *script {
-	src := prelude + body
+func newScript(body string) *script { return newScriptBase(0, body) }
+
+// newScriptBase is newScript for a script whose account keys start at
+// KEYS[ab + 1] (AB in the prelude): after ab keys of the destination.
+func newScriptBase(ab int, body string) *script {
+	src := "local AB = " + strconv.Itoa(ab) + "\n" + prelude + body
 	sum := sha1.Sum([]byte(src))
 	return &script{src: src, sha: hex.EncodeToString(sum[:])}
 }
@@ -64,7 +69,7 @@ local function read_ops(i)
   local ops = {}
   for j = 1, n do
     local b = i + (j - 1) * 5
-    ops[j] = {kind = tonumber(ARGV[b + 1]), c = tonumber(ARGV[b + 2]), key = ARGV[b + 3], value = ARGV[b + 4], max = tonumber(ARGV[b + 5])}
+    ops[j] = {kind = tonumber(ARGV[b + 1]), c = AB + tonumber(ARGV[b + 2]), key = ARGV[b + 3], value = ARGV[b + 4], max = tonumber(ARGV[b + 5])}
   end
   return ops
 end
@@ -188,25 +193,46 @@ end
 // cooldown, its longest running window or its longest living code; expired
 // codes of other keys are dropped when a code is issued. A fresh send
 // without the fraud guard runs seven commands on four keys.
-var issueScript = newScript(`
+var issueScript = newScriptBase(1, issueArgsLua+issueAccountFirst+issueDestCheck+issueMeterCheck+issueDestCommit+issueMeterCommit+`
+return {0, 0, 0, carried}
+`)
+
+// The parts of issueScript, which a Redis Cluster runs as two scripts on two
+// slots (issueAccountScript and issueDestScript; see Store.Issue). Each part
+// reads the variables the parts before it set.
+const (
+	// issueArgsLua reads the arguments. The account's keys are KEYS[AB + i]
+	// for the key indexes i of ARGV.
+	issueArgsLua = `
 local now = now_us()
-local dest, cid = KEYS[1], 'k:' .. ARGV[#ARGV - 1]
 local cooldown, ttl, maxatt, digest = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local ri, rlimit, rper = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local gi, gkey, gmax = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
 local nwin = tonumber(ARGV[11])
-
+local mi = 12 + 2 * nwin
+local ncnt = tonumber(ARGV[mi]) or 0
+local ci = mi + 1 + ncnt * 6
+local ncv = tonumber(ARGV[ci]) or 0
+local dest, cid = KEYS[1], 'k:' .. ARGV[#ARGV - 1]
+`
+	// issueAccountFirst: the request rate and the guard, checked first.
+	issueAccountFirst = `
 if ri > 0 then
-  local ok, wait = gcra(KEYS[ri], rlimit, rper, now)
+  local ok, wait = gcra(KEYS[AB + ri], rlimit, rper, now)
   if ok == 0 then return {1, 0, wait, 0} end
 end
 if gi > 0 and gmax > 0 then
-  if (tonumber(redis.call('HGET', KEYS[gi], gkey)) or 0) >= gmax then return {4, 0, 0, 0} end
+  if (tonumber(redis.call('HGET', KEYS[AB + gi], gkey)) or 0) >= gmax then return {4, 0, 0, 0} end
 end
+`
+	// issueDestCheck: the cooldown and the send windows (the hash h of the
+	// destination; set and need are what issueDestCommit writes, starts the
+	// window starts that an undo matches).
+	issueDestCheck = `
 local h = hash(dest)
 local until_ = tonumber(h.c) or 0
 if now < until_ then return {2, 0, until_ - now, 0} end
-local set, need = {'c', now + cooldown}, cooldown
+local set, need, starts = {'c', now + cooldown}, cooldown, {}
 for i = 1, nwin do
   local p = ARGV[10 + 2 * i]
   local period, cap = tonumber(p), tonumber(ARGV[11 + 2 * i])
@@ -215,23 +241,25 @@ for i = 1, nwin do
     local n = tonumber(h['n:' .. p]) or 0
     if n >= cap then return {3, i - 1, start + period - now, 0} end
     set[#set + 1], set[#set + 2] = 'n:' .. p, n + 1
+    starts[i] = start
     if start + period - now > need then need = start + period - now end
   else
     set[#set + 1], set[#set + 2], set[#set + 3], set[#set + 4] = 's:' .. p, now, 'n:' .. p, 1
+    starts[i] = now
     if period > need then need = period end
   end
   h['s:' .. p] = nil
 end
+`
+	// issueMeterCheck: the fraud guard's conversions and counters, checked
+	// after the windows (conversions first), counted by issueMeterCommit.
+	issueMeterCheck = `
 -- The fraud guard (store.Conversion, store.Counter): checked after the
 -- windows, conversions first, counted below with the code.
-local mi = 12 + 2 * nwin
-local ncnt = tonumber(ARGV[mi]) or 0
-local ci = mi + 1 + ncnt * 6
-local ncv = tonumber(ARGV[ci]) or 0
 local cvs = {}
 for j = 1, ncv do
   local b = ci + (j - 1) * 8
-  local c = {key = KEYS[tonumber(ARGV[b + 1])], span = tonumber(ARGV[b + 2]), bucket = tonumber(ARGV[b + 3]),
+  local c = {key = KEYS[AB + tonumber(ARGV[b + 1])], span = tonumber(ARGV[b + 2]), bucket = tonumber(ARGV[b + 3]),
     mature = tonumber(ARGV[b + 4]), min = tonumber(ARGV[b + 5]), permille = tonumber(ARGV[b + 6]),
     cooloff = tonumber(ARGV[b + 7]), trickle = tonumber(ARGV[b + 8]), stale = {}}
   local hv = hash(c.key)
@@ -267,7 +295,7 @@ end
 local cnts = {}
 for j = 1, ncnt do
   local b = mi + (j - 1) * 6
-  local c = {key = KEYS[tonumber(ARGV[b + 1])], period = tonumber(ARGV[b + 2]), span = tonumber(ARGV[b + 3]),
+  local c = {key = KEYS[AB + tonumber(ARGV[b + 1])], period = tonumber(ARGV[b + 2]), span = tonumber(ARGV[b + 3]),
     bucket = tonumber(ARGV[b + 4]), max = tonumber(ARGV[b + 5]), add = tonumber(ARGV[b + 6]), stale = {}}
   local hc = hash(c.key)
   c.w = hc.w ~= nil
@@ -314,14 +342,19 @@ for j = 1, ncnt do
   end
   cnts[j] = c
 end
+`
+	// issueDestCommit: the cooldown, the windows and the new code.
+	issueDestCommit = `
 -- The new code; the old one's attempts carry over while it lives.
 local carried = 0
-local old = getcode(h[cid])
+local oldv = h[cid]
+local old = getcode(oldv)
 h[cid] = nil
 if old and now < old.x and old.a < maxatt then carried = old.a end
 local issued = nil
 if ncv > 0 then issued = now end
-set[#set + 1], set[#set + 2] = cid, putcode(now + ttl, carried, issued, digest)
+local newv = putcode(now + ttl, carried, issued, digest)
+set[#set + 1], set[#set + 2] = cid, newv
 if ttl > need then need = ttl end
 -- Windows of other periods (another configuration) and other live codes
 -- keep the hash while they run; expired codes go.
@@ -343,6 +376,9 @@ end
 redis.call('HSET', dest, unpack(set))
 if #stale > 0 then redis.call('HDEL', dest, unpack(stale)) end
 redis.call('PEXPIRE', dest, ms(need))
+`
+	// issueMeterCommit counts the issue in every counter and conversion.
+	issueMeterCommit = `
 for _, c in ipairs(cnts) do
   if c.period > 0 then
     if c.rolled then
@@ -369,7 +405,89 @@ for _, c in ipairs(cvs) do
   if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
   redis.call('PEXPIRE', c.key, ms(need))
 end
-return {0, 0, 0, carried}
+`
+)
+
+// issueAccountScript is the account's half of issueScript on a Redis
+// Cluster: the rate, the guard, the counters and conversions, on the
+// account's slot. KEYS: the account's keys (AB = 0); ARGV: issueScript's.
+// It returns issueScript's refusals, or {0, 0, 0, 0, 0, 0, now} when it
+// counted the issue (now: for refundScript).
+var issueAccountScript = newScript(issueArgsLua + issueAccountFirst + issueMeterCheck + issueMeterCommit + `
+return {0, 0, 0, 0, 0, 0, now}
+`)
+
+// issueDestScript is the destination's half of issueScript on a Redis
+// Cluster: the cooldown, the windows and the code, on the destination's
+// slot. KEYS: 1 the destination's hash; ARGV: issueScript's. It returns
+// issueScript's refusals, or {0, 0, 0, attempts carried, now, the code's old
+// value ('' for none), its new value, the old cooldown ('' for none), then
+// the start of each window} when it issued: what undoScript needs.
+var issueDestScript = newScript(issueArgsLua + issueDestCheck + issueDestCommit + `
+local out = {0, 0, 0, carried, now, oldv or '', newv, h.c or ''}
+for i = 1, nwin do out[#out + 1] = starts[i] end
+return out
+`)
+
+// undoScript takes back what issueDestScript did when the account's half
+// refused or failed, as far as nothing else changed it since: the code goes
+// back to its old value, the cooldown to its old end, and each window that
+// still has the start the issue counted in counts one less. KEYS: 1 the
+// destination's hash. ARGV: 1 the code key, 2 the code's value the issue
+// wrote, 3 its old value ('' for none), 4 the cooldown end the issue wrote,
+// 5 the old cooldown ('' for none), 6 the number of windows, then per window
+// its period and the start the issue counted in.
+var undoScript = newScript(`
+local dest, cid = KEYS[1], 'k:' .. ARGV[1]
+local v = redis.call('HMGET', dest, cid, 'c')
+if v[1] == ARGV[2] then
+  if ARGV[3] == '' then redis.call('HDEL', dest, cid) else redis.call('HSET', dest, cid, ARGV[3]) end
+end
+if v[2] == ARGV[4] then
+  if ARGV[5] == '' then redis.call('HDEL', dest, 'c') else redis.call('HSET', dest, 'c', ARGV[5]) end
+end
+for i = 1, tonumber(ARGV[6]) do
+  local p, start = ARGV[5 + 2 * i], ARGV[6 + 2 * i]
+  local w = redis.call('HMGET', dest, 's:' .. p, 'n:' .. p)
+  if w[1] == start then
+    local n = (tonumber(w[2]) or 0) - 1
+    if n > 0 then redis.call('HSET', dest, 'n:' .. p, n) else redis.call('HDEL', dest, 's:' .. p, 'n:' .. p) end
+  end
+end
+return 0
+`)
+
+// refundScript takes back the counts issueAccountScript added when the
+// destination's half refused or failed: one issue in each conversion's
+// bucket and the amount in each counter's, at the time the account's half
+// ran. The request rate stays consumed, as it does when issueScript's
+// cooldown refuses. KEYS and ARGV: issueAccountScript's, with ARGV[#ARGV - 1]
+// the time (µs) it returned.
+var refundScript = newScript(`
+local now = tonumber(ARGV[#ARGV - 1])
+local nwin = tonumber(ARGV[11])
+local mi = 12 + 2 * nwin
+local ncnt = tonumber(ARGV[mi]) or 0
+local ci = mi + 1 + ncnt * 6
+local ncv = tonumber(ARGV[ci]) or 0
+for j = 1, ncnt do
+  local b = mi + (j - 1) * 6
+  local key, per, bucket, add = KEYS[tonumber(ARGV[b + 1])], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 6])
+  if per > 0 then
+    local id = period(per, now)
+    if tonumber(redis.call('HGET', key, 'p')) == id then redis.call('HINCRBY', key, 'n', -add) end
+  else
+    local f = 'b:' .. math.floor(now / bucket)
+    if redis.call('HEXISTS', key, f) == 1 then redis.call('HINCRBY', key, f, -add) end
+  end
+end
+for j = 1, ncv do
+  local b = ci + (j - 1) * 8
+  local key, bucket = KEYS[tonumber(ARGV[b + 1])], tonumber(ARGV[b + 3])
+  local f = 'i:' .. math.floor(now / bucket)
+  if (tonumber(redis.call('HGET', key, f)) or 0) > 0 then redis.call('HINCRBY', key, f, -1) end
+end
+return 0
 `)
 
 // revokeScript: KEYS 1 the destination's hash; ARGV 1 the code key. It
@@ -404,21 +522,39 @@ return {live, cooling}
 // the ops (see read_ops), then the number of credits and per credit its key
 // index, span µs and bucket µs (store.CheckOp.Credit), then the code key,
 // last the clock offset µs.
-var checkScript = newScript(`
+var checkScript = newScriptBase(1, checkArgsLua+checkAccountFirst+checkDestFirst+`
+redis.call('HDEL', dest, cid)
+local issued = o.i
+`+checkAccountCommit+`
+return {0, a, 0}
+`)
+
+// The parts of checkScript, which a Redis Cluster runs as scripts on two
+// slots (see Store.Check).
+const (
+	checkArgsLua = `
 local now = now_us()
 local dest, cid = KEYS[1], 'k:' .. ARGV[#ARGV - 1]
 local digest, maxatt = ARGV[1], tonumber(ARGV[2])
 local ri, rlimit, rper = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keep = ARGV[6] == '1'
 local ops = read_ops(7)
-
+`
+	// checkAccountFirst: the request rate, then the records' preconditions.
+	checkAccountFirst = `
 if ri > 0 then
-  local ok = gcra(KEYS[ri], rlimit, rper, now)
+  local ok = gcra(KEYS[AB + ri], rlimit, rper, now)
   if ok == 0 then return {4, 0, 0} end
 end
 local i = precheck(ops)
 if i >= 0 then return {5, 0, i} end
-local o = getcode(redis.call('HGET', dest, cid))
+`
+	// checkDestFirst compares the code. A wrong guess counts an attempt
+	// (and burns the code at the cap); its reply then also carries the
+	// code's old and new values, for checkUndoScript.
+	checkDestFirst = `
+local oldv = redis.call('HGET', dest, cid)
+local o = getcode(oldv)
 if not o or now >= o.x then
   if o then redis.call('HDEL', dest, cid) end
   return {2, 0, 0}
@@ -428,24 +564,24 @@ if a >= maxatt then return {3, a, 0} end
 if o.d == '' then return {2, a, 0} end
 if not same(o.d, digest) then
   a = a + 1
-  if a >= maxatt then
-    redis.call('HSET', dest, cid, putcode(o.x, a, o.i, ''))
-    return {3, a, 0}
-  end
-  redis.call('HSET', dest, cid, putcode(o.x, a, o.i, o.d))
-  return {1, a, 0}
+  local newv
+  if a >= maxatt then newv = putcode(o.x, a, o.i, '') else newv = putcode(o.x, a, o.i, o.d) end
+  redis.call('HSET', dest, cid, newv)
+  if a >= maxatt then return {3, a, 0, oldv, newv} end
+  return {1, a, 0, oldv, newv}
 end
 if keep then return {0, a, 0} end
+`
+	// checkAccountCommit writes the records and credits the conversions of
+	// the code's send (store.CheckOp.Credit), issued being its issue time.
+	checkAccountCommit = `
 apply(ops)
-redis.call('HDEL', dest, cid)
--- Credit the conversions of the code's send (store.CheckOp.Credit).
-local issued = o.i
 local cp = 8 + 5 * #ops
 local ncr = tonumber(ARGV[cp]) or 0
 if issued then
   for j = 1, ncr do
     local b = cp + (j - 1) * 3
-    local key, span, bucket = KEYS[tonumber(ARGV[b + 1])], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+    local key, span, bucket = KEYS[AB + tonumber(ARGV[b + 1])], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
     local k = math.floor(issued / bucket)
     if (k + 1) * bucket > now - span then
       local n = redis.call('HMGET', key, 'R', 'i:' .. k, 'v:' .. k)
@@ -455,7 +591,48 @@ if issued then
     end
   end
 end
-return {0, a, 0}
+`
+)
+
+// checkAccountScript is the account's first half of checkScript on a Redis
+// Cluster: the rate and the preconditions. KEYS: the account's keys (AB =
+// 0); ARGV: checkScript's. It returns checkScript's refusals or {0, 0, 0}.
+var checkAccountScript = newScript(checkArgsLua + checkAccountFirst + `
+return {0, 0, 0}
+`)
+
+// checkDestScript is the destination's half of checkScript on a Redis
+// Cluster: it compares the code and consumes it on a match (unless keep).
+// KEYS: 1 the destination's hash; ARGV: checkScript's. It returns
+// {status, attempts, 0, the code's old value, its new value ('' when
+// consumed), its issue time ('' for none)} when it changed the code.
+var checkDestScript = newScript(checkArgsLua + checkDestFirst + `
+redis.call('HDEL', dest, cid)
+return {0, a, 0, oldv, '', o.i or ''}
+`)
+
+// checkCommitScript is the account's second half of checkScript on a Redis
+// Cluster, run once the code was consumed: the preconditions again, then the
+// records and the credits. KEYS and ARGV: checkAccountScript's, with
+// ARGV[#ARGV - 1] the code's issue time ('' for none). It returns {0, 0, 0}
+// or a conflict {5, 0, op index}.
+var checkCommitScript = newScript(checkArgsLua + `
+local i = precheck(ops)
+if i >= 0 then return {5, 0, i} end
+local issued = tonumber(ARGV[#ARGV - 1])
+` + checkAccountCommit + `
+return {0, 0, 0}
+`)
+
+// checkUndoScript puts back a code that checkDestScript changed, when the
+// account's half refused, unless something changed it since. KEYS: 1 the
+// destination's hash. ARGV: 1 the code key, 2 the value the check wrote
+// ('' when it consumed the code), 3 the old value.
+var checkUndoScript = newScript(`
+local cid = 'k:' .. ARGV[1]
+local v = redis.call('HGET', KEYS[1], cid)
+if (ARGV[2] == '' and not v) or v == ARGV[2] then redis.call('HSET', KEYS[1], cid, ARGV[3]) end
+return 0
 `)
 
 // allowScript: KEYS 1 rate key; ARGV 1 limit, 2 period µs, 3 clock offset

@@ -62,6 +62,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"CodesOfOneDestinationApart", testCodesApart},
 		{"Cooldown", testCooldown},
 		{"RefusedIssueChangesNothing", testRefusedIssue},
+		{"RefusalByOneHalfChangesNothingElse", testRefusalHalves},
 		{"WindowCaps", testWindows},
 		{"AttemptCap", testAttemptCap},
 		{"ResendCarriesAttempts", testCarryOver},
@@ -154,8 +155,11 @@ func (f *fixture) advance(d time.Duration) { f.h.Advance(d + margin) }
 // dest is a destination: its code and limit keys.
 type dest struct{ code, limit string }
 
+// dest keys the limit as shared/otp does: under the destination's own hash
+// tag (store.DestTag), so on a Redis Cluster the destination's state and the
+// account's live in different slots.
 func (f *fixture) dest(name string) dest {
-	return dest{code: f.key("code:" + name), limit: f.key("limit:" + name)}
+	return dest{code: f.key("code:" + name), limit: store.DestTag(f.account(), name) + "limit:" + name}
 }
 
 // issueOp is an IssueOp for d with no limits, a 10-minute TTL and 5 attempts.
@@ -336,6 +340,59 @@ func testRefusedIssue(f *fixture) {
 	}
 	f.wantCheck(d, op.Digest, 5, store.Mismatch, 1) // the refused code was not stored
 	f.wantCheck(d, first, 5, store.Passed, 1)
+}
+
+// testRefusalHalves: an issue that the account-wide state refuses (the
+// guard) changes nothing of the destination's (code, cooldown, windows), and
+// one the destination's state refuses (the cooldown) counts in no counter.
+// A store that keeps the two in different places (a Redis Cluster: two
+// slots) must take back the half that went through.
+func testRefusalHalves(f *fixture) {
+	d, first := f.dest("a"), digest()
+	guard := &store.Guard{Coll: f.coll("g"), Key: "n", Max: 1}
+	if i := f.apply(store.Op{Kind: store.Incr, Coll: guard.Coll, Key: guard.Key}); i != -1 {
+		f.Fatalf("Apply = %d", i)
+	}
+	// The refusal sets no cooldown.
+	cool := f.issueOp(f.dest("f"), digest())
+	cool.Cooldown = time.Hour
+	coolRefused := cool
+	coolRefused.Guard = guard
+	if r := f.issue(coolRefused); r.Status != store.GuardFull {
+		f.Fatalf("Issue = %+v, want GuardFull", r)
+	}
+	f.mustIssue(cool, 0)
+	// It keeps the code there was and counts in no window.
+	op := f.issueOp(d, first)
+	op.Windows = []store.Window{{Period: time.Hour, Max: 2}}
+	f.mustIssue(op, 0)
+	refused := op
+	refused.Digest, refused.Guard = digest(), guard
+	if r := f.issue(refused); r.Status != store.GuardFull {
+		f.Fatalf("Issue = %+v, want GuardFull", r)
+	}
+	f.wantCheck(d, refused.Digest, 5, store.Mismatch, 1)
+	f.mustIssue(op, 1)
+	if r := f.issue(op); r.Status != store.WindowFull {
+		f.Fatalf("third Issue = %+v, want WindowFull (two issues in the window)", r)
+	}
+
+	// A cooldown refusal counts in no counter.
+	counter := store.Counter{Key: f.key("cnt"), Span: time.Hour, Bucket: time.Minute, Max: 2, Add: 1}
+	one := f.issueOp(f.dest("b"), digest())
+	one.Cooldown, one.Counters = time.Hour, []store.Counter{counter}
+	f.mustIssue(one, 0)
+	if r := f.issue(one); r.Status != store.CoolingDown {
+		f.Fatalf("Issue = %+v, want CoolingDown", r)
+	}
+	two := f.issueOp(f.dest("c"), digest())
+	two.Counters = one.Counters
+	f.mustIssue(two, 0)
+	three := f.issueOp(f.dest("e"), digest())
+	three.Counters = one.Counters
+	if r := f.issue(three); r.Status != store.CounterFull {
+		f.Fatalf("Issue = %+v, want CounterFull (two issues counted)", r)
+	}
 }
 
 func testWindows(f *fixture) {
