@@ -421,7 +421,7 @@ return {0, 0, 0, 0, 0, 0, now}
 // Cluster: the cooldown, the windows and the code, on the destination's
 // slot. KEYS: 1 the destination's hash; ARGV: issueScript's. It returns
 // issueScript's refusals, or {0, 0, 0, attempts carried, now, the code's old
-// value ('' for none), its new value, the old cooldown ('' for none), then
+// value (empty for none), its new value, the old cooldown (empty for none), then
 // the start of each window} when it issued: what undoScript needs.
 var issueDestScript = newScript(issueArgsLua + issueDestCheck + issueDestCommit + `
 local out = {0, 0, 0, carried, now, oldv or '', newv, h.c or ''}
@@ -434,8 +434,8 @@ return out
 // back to its old value, the cooldown to its old end, and each window that
 // still has the start the issue counted in counts one less. KEYS: 1 the
 // destination's hash. ARGV: 1 the code key, 2 the code's value the issue
-// wrote, 3 its old value ('' for none), 4 the cooldown end the issue wrote,
-// 5 the old cooldown ('' for none), 6 the number of windows, then per window
+// wrote, 3 its old value (empty for none), 4 the cooldown end the issue wrote,
+// 5 the old cooldown (empty for none), 6 the number of windows, then per window
 // its period and the start the issue counted in.
 var undoScript = newScript(`
 local dest, cid = KEYS[1], 'k:' .. ARGV[1]
@@ -604,8 +604,8 @@ return {0, 0, 0}
 // checkDestScript is the destination's half of checkScript on a Redis
 // Cluster: it compares the code and consumes it on a match (unless keep).
 // KEYS: 1 the destination's hash; ARGV: checkScript's. It returns
-// {status, attempts, 0, the code's old value, its new value ('' when
-// consumed), its issue time ('' for none)} when it changed the code.
+// {status, attempts, 0, the code's old value, its new value (empty when
+// consumed), its issue time (empty for none)} when it changed the code.
 var checkDestScript = newScript(checkArgsLua + checkDestFirst + `
 redis.call('HDEL', dest, cid)
 return {0, a, 0, oldv, '', o.i or ''}
@@ -614,7 +614,7 @@ return {0, a, 0, oldv, '', o.i or ''}
 // checkCommitScript is the account's second half of checkScript on a Redis
 // Cluster, run once the code was consumed: the preconditions again, then the
 // records and the credits. KEYS and ARGV: checkAccountScript's, with
-// ARGV[#ARGV - 1] the code's issue time ('' for none). It returns {0, 0, 0}
+// ARGV[#ARGV - 1] the code's issue time (empty for none). It returns {0, 0, 0}
 // or a conflict {5, 0, op index}.
 var checkCommitScript = newScript(checkArgsLua + `
 local i = precheck(ops)
@@ -627,7 +627,7 @@ return {0, 0, 0}
 // checkUndoScript puts back a code that checkDestScript changed, when the
 // account's half refused, unless something changed it since. KEYS: 1 the
 // destination's hash. ARGV: 1 the code key, 2 the value the check wrote
-// ('' when it consumed the code), 3 the old value.
+// (empty when it consumed the code), 3 the old value.
 var checkUndoScript = newScript(`
 local cid = 'k:' .. ARGV[1]
 local v = redis.call('HGET', KEYS[1], cid)
