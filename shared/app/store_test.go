@@ -158,6 +158,55 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
+// On a Redis Cluster a SendVerifyCode sends two EVALSHAs, one to the
+// destination's master and one to the account's, which the store runs at
+// once (see redisstore.Store.Issue), and one account's sends reach every
+// master. Counted on the servers (INFO commandstats of each master).
+func TestRedisClusterSendTwoHalves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, 3)
+	s := apitest.Start(t, withStore(cl.URL()), func(c *config.Config, o *app.Options) {
+		c.Control.Disabled = true
+		c.Guard.PrefixLimit = 0 // consecutive numbers: not the fraud guard's test
+	})
+	c := s.Tencent(tcclient.Options{})
+	for i := range 30 { // connects and loads the scripts on every master
+		if err := sendVerifyCode(c, fmt.Sprint(51220000+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admins := make([]*redis.Client, len(cl.Nodes))
+	for i, n := range cl.Nodes {
+		admins[i] = redis.NewClient(&redis.Options{Addr: n.Addr})
+		defer admins[i].Close()
+		if err := admins[i].ConfigResetStat(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const n = 60
+	for i := range n {
+		if err := sendVerifyCode(c, fmt.Sprint(51230001+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total, reached := 0, 0
+	for _, a := range admins {
+		calls := commandCalls(t, a)
+		total += calls["evalsha"] + calls["eval"]
+		if calls["evalsha"]+calls["eval"] > 0 {
+			reached++
+		}
+	}
+	if total != 2*n || reached != len(admins) {
+		t.Fatalf("%d SendVerifyCode calls ran %d scripts on %d of %d masters; want %d on every master", n, total, reached, len(admins), 2*n)
+	}
+	if got := len(s.Messages(t)); got != n+30 {
+		t.Fatalf("%d messages", got)
+	}
+}
+
 // SendVerifyCode costs one Redis round trip: its rate limit, guard, cooldown,
 // windows and the code are one EVALSHA. Counted twice: by a hook on the
 // store's client, and on the server (INFO commandstats, where the commands a
