@@ -93,11 +93,12 @@ func sendOp(dest string, rate *store.Rate, digest []byte, guarded bool) store.Is
 	return op
 }
 
-// BenchmarkIssueScript reports the Redis server's CPU per Issue script
-// (usec_per_call of EVALSHA in INFO commandstats) for SendVerifyCode's
-// IssueOp, without and with the fraud guard's counter and conversions, each
-// op for a new number.
-func BenchmarkIssueScript(b *testing.B) {
+// BenchmarkScripts reports the Redis server's CPU per script
+// (usec_per_call of EVALSHA in INFO commandstats) and the commands each runs:
+// SendVerifyCode's IssueOp without and with the fraud guard's counter and
+// conversions (each for a new number), and the CheckOp that consumes such a
+// code with a right digest (its codes issued before the timer starts).
+func BenchmarkScripts(b *testing.B) {
 	srv := redistest.Start(b)
 	st := open(b, srv.URL())
 	c := st.Client()
@@ -105,10 +106,17 @@ func BenchmarkIssueScript(b *testing.B) {
 	digest := make([]byte, 32)
 	rate := &store.Rate{Key: "{200000000001}:rate:intlpartnersmgt:SendVerifyCode", Limit: 1 << 30, Per: time.Second}
 	var seq int64
+	report := func(b *testing.B, unit string) {
+		calls, usec, inner := evalStats(b, c)
+		if calls > 0 {
+			b.ReportMetric(usec/calls, "server-µs/"+unit)
+			b.ReportMetric(inner/calls, "commands/"+unit)
+		}
+	}
 	for _, guarded := range []bool{false, true} {
-		name := "plain"
+		name := "issue/plain"
 		if guarded {
-			name = "guarded"
+			name = "issue/guarded"
 		}
 		b.Run(name, func(b *testing.B) {
 			if err := c.ConfigResetStat(ctx).Err(); err != nil {
@@ -121,13 +129,32 @@ func BenchmarkIssueScript(b *testing.B) {
 					b.Fatalf("Issue = %+v, %v", r, err)
 				}
 			}
-			calls, usec, inner := evalStats(b, c)
-			if calls > 0 {
-				b.ReportMetric(usec/calls, "server-µs/issue")
-				b.ReportMetric(inner/calls, "commands/issue")
-			}
+			report(b, "issue")
 		})
 	}
+	b.Run("check/consume", func(b *testing.B) {
+		var ops []store.IssueOp
+		for range b.N {
+			seq++
+			op := sendOp("+8525"+strconv.FormatInt(1_000_000+seq, 10), rate, digest, false)
+			if r, err := st.Issue(ctx, op); err != nil || r.Status != store.Issued {
+				b.Fatalf("Issue = %+v, %v", r, err)
+			}
+			ops = append(ops, op)
+		}
+		if err := c.ConfigResetStat(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for _, op := range ops {
+			r, err := st.Check(ctx, store.CheckOp{Rate: rate, CodeKey: op.CodeKey, LimitKey: op.LimitKey, Digest: digest, MaxAttempts: 5})
+			if err != nil || r.Status != store.Passed {
+				b.Fatalf("Check = %+v, %v", r, err)
+			}
+		}
+		b.StopTimer()
+		report(b, "check")
+	})
 }
 
 // evalStats sums the calls and microseconds of EVALSHA and EVAL in INFO
