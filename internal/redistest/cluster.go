@@ -435,8 +435,8 @@ func (r FailOverResult) Promotion() time.Duration { return r.OK.Sub(r.Killed) }
 func (c *Cluster) FailOver(master *Server) FailOverResult {
 	c.tb.Helper()
 	c.SyncReplicas(master, 30*time.Second)
-	master.Kill()
 	killed := time.Now()
+	master.Kill()
 	r := c.AwaitPromotion(master)
 	r.Killed = killed
 	return r
