@@ -120,8 +120,10 @@ func errKind(err error) string {
 			return "maybe-applied (EOF)"
 		case strings.Contains(s, "reset"):
 			return "maybe-applied (connection reset)"
+		case strings.Contains(s, "broken pipe"):
+			return "maybe-applied (broken pipe)"
 		}
-		return "maybe-applied"
+		return "maybe-applied (other)"
 	case strings.Contains(s, "connection refused"):
 		return "dial refused"
 	case strings.Contains(s, "CLUSTERDOWN"):
@@ -409,9 +411,15 @@ func TestClusterFailOverUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a six-node Redis Cluster and kills a master")
 	}
+	failOverUnderLoad(t, func(url string) *redisstore.Store { return open(t, url) })
+}
+
+// failOverUnderLoad runs the fail-over test on the store that newStore opens
+// for a cluster URL.
+func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store) {
 	const workers = 8
 	cl := redistest.StartClusterWithReplicas(t, 3, 1)
-	st := open(t, cl.URL())
+	st := newStore(cl.URL())
 	account := "fo" + randomHex(4)
 	l := &foLoad{
 		st: st,
