@@ -374,8 +374,9 @@ func (c *Cluster) KillMaster(i int) *Server {
 // SyncReplicas pauses the writes of master (CLIENT PAUSE WRITE: clients
 // sending writes or scripts wait; replication goes on) and waits until
 // every replica has applied everything master applied, so that killing
-// master right after loses no acknowledged write. The pause ends after
-// pause, or when master dies.
+// master right after loses no acknowledged write. It leaves the writes
+// paused: the pause ends after pause, or when the caller kills master (as
+// FailOver does). Call the Cluster's methods from the test's goroutine.
 func (c *Cluster) SyncReplicas(master *Server, pause time.Duration) {
 	c.tb.Helper()
 	ctx := context.Background()
