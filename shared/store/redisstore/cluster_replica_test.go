@@ -220,21 +220,22 @@ func (l *foLoad) do(name string, fn func(ctx context.Context) (string, error)) (
 		l.violate("%s returned after %s, past its %s deadline", name, took, opTimeout)
 	}
 	key := name + ": " + outcome
-	if err != nil && !l.armed.Load() {
-		l.preKill.Add(1)
-	}
-	if err != nil && l.armed.Load() {
-		now := time.Now().UnixNano()
-		l.firstEr.CompareAndSwap(0, now)
-		for {
-			last := l.lastEr.Load()
-			if now <= last || l.lastEr.CompareAndSwap(last, now) {
-				break
-			}
-		}
+	if err != nil {
 		key = name + ": error " + errKind(err)
 		if !errors.Is(err, store.ErrUnavailable) {
 			l.violate("%s: error %v is not store.ErrUnavailable (fail closed)", name, err)
+		}
+		if !l.armed.Load() {
+			l.preKill.Add(1)
+		} else {
+			now := time.Now().UnixNano()
+			l.firstEr.CompareAndSwap(0, now)
+			for {
+				last := l.lastEr.Load()
+				if now <= last || l.lastEr.CompareAndSwap(last, now) {
+					break
+				}
+			}
 		}
 	}
 	l.mu.Lock()
