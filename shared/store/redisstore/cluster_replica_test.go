@@ -274,9 +274,9 @@ var checkNames = map[store.CheckStatus]string{store.Passed: "Passed", store.Mism
 // attacker would, asserting the store model's guarantees under the
 // uncertainty errors leave: an operation that failed may have run (the
 // store reports every failure as unavailable, including a reply lost after
-// the command ran), so a failed Issue counts as possibly issued and a
-// failed Check as possibly consumed. It reports whether every operation of
-// the round succeeded.
+// the command ran), so a failed Issue that may have run (mayHaveRun) counts
+// as possibly issued and such a failed Check as possibly consumed. It
+// reports whether every operation of the round succeeded.
 func (l *foLoad) round() bool {
 	dest := fmt.Sprintf("+86138%08d", l.next.Add(1))
 	clean := true
