@@ -174,6 +174,7 @@ type foLoad struct {
 
 	mu         sync.Mutex
 	outcomes   map[string]int
+	examples   map[string]string // error kind -> the first such error's text
 	violations []string
 	passed     map[string]int // destination -> Passed checks
 	pending    []pendingCode  // definitely issued codes no check may have reached
@@ -221,7 +222,13 @@ func (l *foLoad) do(name string, fn func(ctx context.Context) (string, error)) (
 	}
 	key := name + ": " + outcome
 	if err != nil {
-		key = name + ": error " + errKind(err)
+		kind := errKind(err)
+		key = name + ": error " + kind
+		l.mu.Lock()
+		if _, ok := l.examples[kind]; !ok {
+			l.examples[kind] = err.Error()
+		}
+		l.mu.Unlock()
 		if !errors.Is(err, store.ErrUnavailable) {
 			l.violate("%s: error %v is not store.ErrUnavailable (fail closed)", name, err)
 		}
@@ -417,12 +424,13 @@ func TestClusterFailOverUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a six-node Redis Cluster and kills a master")
 	}
-	failOverUnderLoad(t, func(url string) *redisstore.Store { return open(t, url) })
+	failOverUnderLoad(t, func(url string) *redisstore.Store { return open(t, url) }, (*redistest.Cluster).FailOver)
 }
 
 // failOverUnderLoad runs the fail-over test on the store that newStore opens
-// for a cluster URL.
-func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store) {
+// for a cluster URL, failing the victim master over with failOver.
+func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store,
+	failOver func(*redistest.Cluster, *redistest.Server) redistest.FailOverResult) {
 	const workers = 8
 	cl := redistest.StartClusterWithReplicas(t, 3, 1)
 	st := newStore(cl.URL())
@@ -431,7 +439,7 @@ func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store
 		st: st,
 		ops: otpOps{account: account,
 			rate: &store.Rate{Key: store.TagPrefix(account) + "rate:app", Limit: 1_000_000, Per: time.Second}},
-		outcomes: map[string]int{}, passed: map[string]int{}, streak: make([]int, workers),
+		outcomes: map[string]int{}, examples: map[string]string{}, passed: map[string]int{}, streak: make([]int, workers),
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -454,7 +462,7 @@ func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store
 	t.Logf("keys per master before the kill %v; killing %s (%d destinations so far)", held, victim.Addr, l.next.Load())
 	before := l.rounds.Load()
 	l.armed.Store(true)
-	fo := cl.FailOver(victim)
+	fo := failOver(cl, victim)
 	l.okAt.Store(fo.OK.UnixNano())
 	t.Logf("fail-over: %s killed, replica %s answered ROLE master after %s, cluster_state:ok everywhere after %s",
 		fo.Old.Addr, fo.New.Addr, fo.Promoted.Sub(fo.Killed).Round(time.Millisecond), fo.Promotion().Round(time.Millisecond))
@@ -494,6 +502,9 @@ func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store
 		l.preKill.Load(), rel(l.firstEr.Load()), rel(l.lastEr.Load()), fo.Promoted.Sub(fo.Killed).Round(time.Millisecond),
 		fo.Promotion().Round(time.Millisecond), resumeRounds, resumedAt.Sub(fo.Killed).Round(time.Millisecond),
 		time.Duration(l.maxOp.Load()).Round(time.Millisecond))
+	for _, k := range slices.Sorted(maps.Keys(l.examples)) {
+		t.Logf("first %s error: %s", k, l.examples[k])
+	}
 	for _, v := range l.violations {
 		t.Error(v)
 	}
