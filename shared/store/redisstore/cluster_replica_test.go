@@ -158,9 +158,15 @@ func mayHaveRun(err error) bool {
 	return true
 }
 
+// foStore is what the fail-over load uses of a store.
+type foStore interface {
+	Issue(context.Context, store.IssueOp) (store.IssueResult, error)
+	Check(context.Context, store.CheckOp) (store.CheckResult, error)
+}
+
 // foLoad is the load of the fail-over test and what its clients saw.
 type foLoad struct {
-	st  *redisstore.Store
+	st  foStore
 	ops otpOps
 
 	next    atomic.Int64 // destination counter
@@ -424,12 +430,12 @@ func TestClusterFailOverUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a six-node Redis Cluster and kills a master")
 	}
-	failOverUnderLoad(t, func(url string) *redisstore.Store { return open(t, url) }, (*redistest.Cluster).FailOver)
+	failOverUnderLoad(t, func(url string) foStore { return open(t, url) }, (*redistest.Cluster).FailOver)
 }
 
 // failOverUnderLoad runs the fail-over test on the store that newStore opens
 // for a cluster URL, failing the victim master over with failOver.
-func failOverUnderLoad(t *testing.T, newStore func(url string) *redisstore.Store,
+func failOverUnderLoad(t *testing.T, newStore func(url string) foStore,
 	failOver func(*redistest.Cluster, *redistest.Server) redistest.FailOverResult) {
 	const workers = 8
 	cl := redistest.StartClusterWithReplicas(t, 3, 1)
