@@ -164,12 +164,44 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 		// MaxRedirects times, whatever MaxRetries says), even when the
 		// command may have run: a script could apply twice. Its node clients
 		// turn such errors into final ones; MOVED and ASK (the command did
-		// not run) are still followed.
-		c.OnNewNode(func(node *redis.Client) { node.AddHook(noReplay{}) })
+		// not run) are still followed. A node that cannot be dialled (a
+		// master that died) makes the client reload its slot map at once
+		// (coalesced), so that it finds the promoted replica as soon as the
+		// cluster has one, not at the next periodic reload.
+		c.OnNewNode(func(node *redis.Client) {
+			node.AddHook(noReplay{})
+			node.AddHook(reloadOnDialFailure{c})
+		})
 		return c, nil
 	}
 	return redis.NewClient(single), nil
 }
+
+// reloadOnDialFailure is a node client's hook that asks its cluster client
+// to reload the slot map when a dial fails.
+type reloadOnDialFailure struct{ c *redis.ClusterClient }
+
+func (h reloadOnDialFailure) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := next(ctx, network, addr)
+		if err != nil {
+			h.c.ReloadState(ctx)
+		}
+		return conn, err
+	}
+}
+
+func (reloadOnDialFailure) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (reloadOnDialFailure) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// clusterReload is how old the cluster client's slot map may grow before it
+// is reloaded (go-redis's default is a minute): it bounds how long a client
+// keeps sending to a master that hangs instead of dying after its replica
+// took over.
+const clusterReload = 2 * time.Second
 
 // noReplay is a hook that makes errors after which a command may have run
 // (EOF, connection reset, read timeout: anything from the network except a
@@ -290,6 +322,7 @@ func parse(rawURL string) (*redis.Options, *redis.ClusterOptions, error) {
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	o.ClusterStateReloadInterval = clusterReload
 	return nil, o, nil
 }
 
