@@ -98,16 +98,23 @@ func (f processLog) Write(p []byte) (int, error) { return f(p) }
 // Two verifyfn processes sharing one Redis act as one service: 100
 // concurrent SendVerifyCode calls for one number, split across both, send
 // exactly one message, and the code it carries passes on either instance.
+// On a standalone Redis and on a Redis Cluster of three masters with a
+// replica each (where the send and the check run the destination's and the
+// account's halves on two masters).
 func TestTwoInstancesShareRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	srv := redistest.Start(t)
 	bin := buildVerifyfn(t)
+	t.Run("standalone", func(t *testing.T) { twoInstances(t, bin, redistest.Start(t).URL()) })
+	t.Run("cluster", func(t *testing.T) { twoInstances(t, bin, redistest.StartClusterWithReplicas(t, 3, 1).URL()) })
+}
+
+func twoInstances(t *testing.T, bin, storeURL string) {
 	dir := t.TempDir()
 	outboxFile := filepath.Join(dir, "outbox.jsonl")
 	env := []string{
-		"VERIFYFN_STORE=" + srv.URL(),
+		"VERIFYFN_STORE=" + storeURL,
 		"VERIFYFN_CODE_KEY=shared-code-key-0123456789abcdef",
 		"VERIFYFN_OUTBOX=" + outboxFile,
 		"VERIFYFN_RATE_LIMIT=1000",

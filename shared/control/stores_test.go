@@ -125,13 +125,14 @@ func TestFileStoreReset(t *testing.T) {
 	}
 }
 
-// On a Redis Cluster too, two instances share the clock, the faults and a
-// reset (the control state is one key; the reset scans every primary).
+// On a Redis Cluster too (three masters with a replica each), two instances
+// share the clock, the faults and a reset (the control state is one key; the
+// reset scans every primary).
 func TestRedisClusterInstancesShareState(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts a three-node Redis Cluster")
+		t.Skip("starts a six-node Redis Cluster")
 	}
-	cl := redistest.StartCluster(t, 3)
+	cl := redistest.StartClusterWithReplicas(t, 3, 1)
 	a, b := start(t, withStore(cl.URL())), start(t, withStore(cl.URL()))
 	a.sendContactCode(t, "bob@example.com")
 	code := a.latest(t, "bob@example.com").Code
