@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
@@ -30,7 +32,7 @@ const usage = `verifyfn serves the verification-code APIs of Tencent Cloud (smh,
 and Alibaba Cloud (cams) on one local port, for the official SDKs to call.
 
 usage:
-  verifyfn [serve] [--addr HOST:PORT] [--accounts FILE]
+  verifyfn [serve] [--addr HOST:PORT] [--accounts FILE] [--cpuprofile FILE]
       serve every function (default 127.0.0.1:9000, embedded store in ./verifyfn.db), with
       /metrics, /healthz and /readyz on 127.0.0.1:9190 (VERIFYFN_METRICS_ADDR, docs/operations.md);
       configuration comes from VERIFYFN_* variables (docs/configuration.md)
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return call(args, getenv, stdout, stderr)
 	case "bench":
 		return loadgen.Run(ctx, args, getenv, stdout, stderr)
+	case loadgen.BareCommand:
+		// Hidden: the bare-envelope server `bench --spawn` starts.
+		return loadgen.ServeBare(ctx, args, stderr)
 	case "help":
 		if len(args) > 0 && args[0] != "serve" {
 			return run(ctx, []string{args[0], "--help"}, getenv, stdout, stderr)
@@ -68,6 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	accountsFile := fs.String("accounts", "", "accounts YAML file (overrides VERIFYFN_ACCOUNTS)")
 	addr := fs.String("addr", "", "listen address (overrides VERIFYFN_ADDR; default 127.0.0.1:9000)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's whole life to this file, on shutdown (SIGTERM or interrupt)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fmt.Fprintln(stderr, "\nserve flags:")
@@ -93,6 +99,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "verifyfn: --cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	return all.RunServer(ctx, cfg, nil, stderr)
 }

@@ -76,6 +76,21 @@ type Config struct {
 	// a remote server use random (wrong) codes.
 	Outbox string
 
+	// Spawn starts the servers as child processes of this executable
+	// (os.Executable): `verifyfn serve` configured through its environment
+	// (its log and outbox written to files in SpawnDir) and, for the
+	// ceiling, BareCommand; both are driven as Target is. Their CPU per
+	// request is read from /proc/<pid>/stat.
+	Spawn bool
+	// SpawnDir holds the children's logs and the outbox (default: a
+	// temporary directory, removed at the end).
+	SpawnDir string
+	// ServerCPUProfile, with Spawn, is where the full child writes a CPU
+	// profile of its whole life (`verifyfn serve --cpuprofile`).
+	ServerCPUProfile string
+	// ShortLifetimes gives a spawned server the lifetimes of SoakPolicy.
+	ShortLifetimes bool
+
 	// In-process only.
 	RateLimit int                  // per account and action requests/s (default 1e9: one account drives all the load)
 	Policy    func(*config.Config) // adjusts the server's policy
@@ -152,6 +167,9 @@ type Phase struct {
 	// and, unless Target was set, the server. Unlike requests/s it does
 	// not depend on what else the machine is doing.
 	CPU time.Duration
+	// ServerCPU is the CPU time a spawned server (--spawn) used during the
+	// phase, from /proc/<pid>/stat; CPU is then the client's alone.
+	ServerCPU time.Duration
 	// RedisCommands is the number of commands the store sent to Redis
 	// during the phase (-1 when not on Redis).
 	RedisCommands int64
@@ -165,6 +183,7 @@ func (p *Phase) merge(q *Phase) *Phase {
 	}
 	p.Elapsed += q.Elapsed
 	p.CPU += q.CPU
+	p.ServerCPU += q.ServerCPU
 	p.Requests += q.Requests
 	p.Failures += q.Failures
 	p.Missed += q.Missed
@@ -190,6 +209,14 @@ func (p *Phase) CPUPerRequest() time.Duration {
 	return p.CPU / time.Duration(p.Requests)
 }
 
+// ServerCPUPerRequest is a spawned server's CPU time per answered request.
+func (p *Phase) ServerCPUPerRequest() time.Duration {
+	if p.Requests == 0 {
+		return 0
+	}
+	return p.ServerCPU / time.Duration(p.Requests)
+}
+
 // Achieved is the answered requests per second.
 func (p *Phase) Achieved() float64 {
 	if p.Elapsed <= 0 {
@@ -206,6 +233,7 @@ type Result struct {
 	LoadBefore, LoadAfter string
 	Phases                []*Phase
 	Destinations          []string // with Config.KeepDestinations
+	Children              []Child  // with Config.Spawn: the servers started
 }
 
 // Load runs the harness as cfg describes and returns what it measured.
@@ -227,7 +255,37 @@ func Load(ctx context.Context, cfg Config) (*Result, error) {
 	var full *server
 	fullURL := cfg.Target
 	host := ""
-	if fullURL == "" {
+	var spawnDir string
+	if cfg.Spawn {
+		if cfg.Target != "" || cfg.Soak {
+			return nil, errors.New("--spawn starts its own servers: not with --target or --soak")
+		}
+		spawnDir = cfg.SpawnDir
+		if spawnDir == "" {
+			d, err := os.MkdirTemp("", "verifyfn-bench-")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(d)
+			spawnDir = d
+		}
+	}
+	res := &Result{LoadBefore: loadAverage()}
+	if cfg.Spawn {
+		s, c, err := startSpawned(ctx, &cfg, spawnDir)
+		if err != nil {
+			return nil, err
+		}
+		res.Children = append(res.Children, *c)
+		full = s
+		fullURL, host = s.url, s.host
+		tctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := tailOutbox(tctx, c.Outbox, wl.book); err != nil {
+			s.close()
+			return nil, err
+		}
+	} else if fullURL == "" {
 		s, err := startFull(&cfg, wl.book)
 		if err != nil {
 			return nil, err
@@ -255,7 +313,6 @@ func Load(ctx context.Context, cfg Config) (*Result, error) {
 		"full":    wl,
 		"ceiling": newWorkload(cfg.Mix, cfg.Instance, cfg.Seed+1, false),
 	}}
-	res := &Result{LoadBefore: loadAverage()}
 	defer func() {
 		fullClient.CloseIdleConnections()
 		if full != nil {
@@ -270,7 +327,17 @@ func Load(ctx context.Context, cfg Config) (*Result, error) {
 	var ceil *server
 	var ceilClient *http.Client
 	if cfg.Ceiling {
-		s, err := serve(ceilingHandler, slog.New(slog.DiscardHandler))
+		var s *server
+		var err error
+		if cfg.Spawn {
+			var c *Child
+			s, c, err = startBare(ctx, &cfg, spawnDir)
+			if c != nil {
+				res.Children = append(res.Children, *c)
+			}
+		} else {
+			s, err = serve(ceilingHandler, slog.New(slog.DiscardHandler))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -413,6 +480,10 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var scpu0 time.Duration
+	if srv != nil && srv.pid != 0 {
+		scpu0 = childCPU(srv.pid)
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	end := start.Add(dur)
@@ -540,6 +611,10 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := processCPU() - cpu0
+	var scpu time.Duration
+	if srv != nil && srv.pid != 0 {
+		scpu = childCPU(srv.pid) - scpu0
+	}
 	cancel()
 	progressWG.Wait()
 	if soak != nil {
@@ -552,7 +627,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 		rec.mu.Unlock()
 	}
 
-	p := &Phase{Server: name, Offered: rate, Elapsed: elapsed, CPU: cpu, Requests: rec.requests, Failures: rec.fails,
+	p := &Phase{Server: name, Offered: rate, Elapsed: elapsed, CPU: cpu, ServerCPU: scpu, Requests: rec.requests, Failures: rec.fails,
 		All: rec.all, Sent: rec.sent, Stats: rec.by, RedisCommands: -1}
 	if rate > 0 {
 		planned := int64(rate * dur.Seconds())

@@ -46,7 +46,18 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 	if cfg.Target != "" {
 		where = "target " + cfg.Target
 	}
+	if cfg.Spawn {
+		where = "spawned servers (this executable's `serve` with its log and outbox written to files, store " +
+			redact(or(cfg.Store, "memory")) + ", guard off; the ceiling a bare child on the same http.Server settings)"
+	}
 	fmt.Fprintf(w, "verifyfn bench: %s\n", where)
+	for _, c := range res.Children {
+		fmt.Fprintf(w, "child %s: pid %d, log %s", c.Name, c.PID, c.Log)
+		if c.Outbox != "" {
+			fmt.Fprintf(w, ", outbox %s", c.Outbox)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "machine: %s; load average %s at the start, %s at the end\n", Machine(), res.LoadBefore, res.LoadAfter)
 	rounds := ""
 	if cfg.Rounds > 1 {
@@ -62,7 +73,11 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 			fmt.Fprintf(w, "; %d due but never sent (the server fell behind)", p.Missed)
 		}
 		fmt.Fprintln(w)
-		if p.CPU > 0 {
+		switch {
+		case cfg.Spawn:
+			fmt.Fprintf(w, "  CPU per request: server %d µs (its process, /proc/<pid>/stat), client %d µs (this process)\n",
+				p.ServerCPUPerRequest().Microseconds(), p.CPUPerRequest().Microseconds())
+		case p.CPU > 0:
 			fmt.Fprintf(w, "  CPU per request (this process: client%s): %d µs\n", map[bool]string{true: " and server", false: ""}[cfg.Target == "" || p.Server == "ceiling"], p.CPUPerRequest().Microseconds())
 		}
 		if p.Offered > 0 {
@@ -78,7 +93,11 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 		if p.Server == "ceiling" && last != nil && last.Offered == p.Offered && p.Achieved() > 0 {
 			fmt.Fprintf(w, "  full/ceiling at %s: %.2f of the ceiling's requests/s; p99 %s vs %s\n",
 				offered(p.Offered), last.Achieved()/p.Achieved(), ms(last.All.Quantile(0.99)), ms(p.All.Quantile(0.99)))
-			if last.CPU > 0 && p.CPU > 0 && cfg.Target == "" {
+			if cfg.Spawn && last.ServerCPU > 0 && p.ServerCPU > 0 {
+				fmt.Fprintf(w, "  server CPU per request full / ceiling: %d / %d µs (ceiling/full %.2f)\n",
+					last.ServerCPUPerRequest().Microseconds(), p.ServerCPUPerRequest().Microseconds(),
+					float64(p.ServerCPU)/float64(p.Requests)/(float64(last.ServerCPU)/float64(last.Requests)))
+			} else if last.CPU > 0 && p.CPU > 0 && cfg.Target == "" {
 				fmt.Fprintf(w, "  ceiling/full CPU per request: %.2f (the full stack's share of the ceiling's capacity when CPU-bound)\n",
 					float64(p.CPUPerRequest())/float64(last.CPUPerRequest()))
 			}
@@ -146,7 +165,7 @@ func writeSoak(w io.Writer, r *SoakReport) {
 }
 
 // CSVHeader is the first row WriteCSV writes.
-var CSVHeader = []string{"server", "store", "mix", "conns", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "requests", "failures", "missed", "cpu_us_per_request"}
+var CSVHeader = []string{"server", "store", "mix", "conns", "offered_rps", "achieved_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "requests", "failures", "missed", "cpu_us_per_request", "server_cpu_us_per_request"}
 
 // WriteCSV writes one row per phase: offered rate (0 = flat out) vs
 // achieved rate and latency.
@@ -170,7 +189,7 @@ func WriteCSV(w io.Writer, cfg Config, res *Result) error {
 			strconv.FormatFloat(p.Offered, 'f', 0, 64), strconv.FormatFloat(p.Achieved(), 'f', 1, 64),
 			f(p.All.Quantile(0.5)), f(p.All.Quantile(0.9)), f(p.All.Quantile(0.99)), f(p.All.Max()),
 			strconv.FormatInt(p.Requests, 10), strconv.FormatInt(p.Failures, 10), strconv.FormatInt(p.Missed, 10),
-			strconv.FormatInt(p.CPUPerRequest().Microseconds(), 10)})
+			strconv.FormatInt(p.CPUPerRequest().Microseconds(), 10), strconv.FormatInt(p.ServerCPUPerRequest().Microseconds(), 10)})
 	}
 	cw.Flush()
 	return cw.Error()

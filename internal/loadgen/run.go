@@ -21,6 +21,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	var cfg Config
 	fs.StringVar(&cfg.Target, "target", "", "base URL of a running server, e.g. http://127.0.0.1:9000 (default: start the real stack in-process)")
+	fs.BoolVar(&cfg.Spawn, "spawn", false, "start `verifyfn serve` (its JSON log and outbox written to files, guard off, rate limit raised, store as --store) and a bare-envelope server as child processes and drive them from this process as --target does; reports server CPU per request of each (docs/benchmarks.md)")
+	fs.StringVar(&cfg.SpawnDir, "spawn-dir", "", "with --spawn: directory for the children's logs and the outbox (default: a temporary one, removed at the end)")
+	fs.StringVar(&cfg.ServerCPUProfile, "server-cpuprofile", "", "with --spawn: the served child writes a CPU profile of its whole life to this file (serve --cpuprofile)")
 	fs.StringVar(&cfg.Store, "store", or(getenv("VERIFYFN_STORE"), "memory"), "in-process store, as VERIFYFN_STORE: memory, file:PATH or a redis:// URL")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "offered requests per second (0: flat out)")
 	sweep := fs.String("sweep", "", "comma-separated offered rates, one phase each (e.g. 1000,2000,4000)")
@@ -79,6 +82,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg.Ceiling = !*noCeiling
 	if *short {
 		cfg.Policy = SoakPolicy
+		cfg.ShortLifetimes = true
+	}
+	if cfg.ServerCPUProfile != "" && !cfg.Spawn {
+		fmt.Fprintln(stderr, "verifyfn bench: --server-cpuprofile needs --spawn")
+		return 2
 	}
 	if *sweep != "" {
 		for part := range strings.SplitSeq(*sweep, ",") {

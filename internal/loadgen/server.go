@@ -32,6 +32,10 @@ type server struct {
 	stop      context.CancelFunc
 	done      chan error
 	app       *app.App
+	// pid is the process of a spawned server (--spawn), 0 in-process;
+	// closeChild stops it.
+	pid        int
+	closeChild func() error
 }
 
 // ceilingHandler answers every request with a bare envelope and does no
@@ -63,6 +67,9 @@ func serve(h http.Handler, logger *slog.Logger) (*server, error) {
 
 // close shuts the server down gracefully and releases the app.
 func (s *server) close() error {
+	if s.closeChild != nil {
+		return s.closeChild()
+	}
 	s.stop()
 	err := <-s.done
 	if s.app != nil {
