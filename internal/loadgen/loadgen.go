@@ -173,6 +173,10 @@ type Phase struct {
 	// RedisCommands is the number of commands the store sent to Redis
 	// during the phase (-1 when not on Redis).
 	RedisCommands int64
+	// RedisUsec is the Redis server's time in EVALSHA during the phase
+	// (INFO commandstats: every client of that server counts; -1 when not
+	// on Redis).
+	RedisUsec int64
 	Soak          *SoakReport
 }
 
@@ -197,6 +201,7 @@ func (p *Phase) merge(q *Phase) *Phase {
 	}
 	if p.RedisCommands >= 0 {
 		p.RedisCommands += q.RedisCommands
+		p.RedisUsec += q.RedisUsec
 	}
 	return p
 }
@@ -474,8 +479,9 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	cfg := r.cfg
 	rec := &recorder{by: map[Key]*Histogram{}}
 	wl := r.wls[name]
-	var cmds0 int64
+	var cmds0, usec0 int64
 	if srv != nil && srv.cmds != nil {
+		usec0 = evalUsec(ctx, srv.rs) // INFO: before the count starts
 		cmds0 = srv.cmds.n.Load()
 	}
 	pctx, cancel := context.WithCancel(ctx)
@@ -628,7 +634,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	}
 
 	p := &Phase{Server: name, Offered: rate, Elapsed: elapsed, CPU: cpu, ServerCPU: scpu, Requests: rec.requests, Failures: rec.fails,
-		All: rec.all, Sent: rec.sent, Stats: rec.by, RedisCommands: -1}
+		All: rec.all, Sent: rec.sent, Stats: rec.by, RedisCommands: -1, RedisUsec: -1}
 	if rate > 0 {
 		planned := int64(rate * dur.Seconds())
 		if limit > 0 {
@@ -638,6 +644,7 @@ func (r *runner) phase(ctx context.Context, name, target, host string, client *h
 	}
 	if srv != nil && srv.cmds != nil {
 		p.RedisCommands = srv.cmds.n.Load() - cmds0
+		p.RedisUsec = evalUsec(ctx, srv.rs) - usec0
 	}
 	return p
 }

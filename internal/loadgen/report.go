@@ -85,7 +85,8 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 				ms(p.Sent.Quantile(0.5)), ms(p.Sent.Quantile(0.99)))
 		}
 		if p.RedisCommands >= 0 && p.Requests > 0 {
-			fmt.Fprintf(w, "  Redis round trips per request: %.2f\n", float64(p.RedisCommands)/float64(p.Requests))
+			fmt.Fprintf(w, "  Redis round trips per request: %.2f; Redis server time in scripts per request: %.1f µs (EVALSHA in INFO commandstats)\n",
+				float64(p.RedisCommands)/float64(p.Requests), float64(p.RedisUsec)/float64(p.Requests))
 		}
 		if p.Server == "full" {
 			writeStats(w, p)

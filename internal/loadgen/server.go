@@ -29,6 +29,7 @@ type server struct {
 	store     io.Closer       // the store, closed with the server
 	mem       *memstore.Store // the embedded store, when in use
 	cmds      *cmdCounter     // Redis commands sent, when Redis is in use
+	rs        *redisstore.Store
 	stop      context.CancelFunc
 	done      chan error
 	app       *app.App
@@ -153,7 +154,7 @@ func startFull(cfg *Config, book *codeBook) (*server, error) {
 		st.Close()
 		return nil, err
 	}
-	s.app, s.store, s.mem, s.cmds = a, st, mem, cmds
+	s.app, s.store, s.mem, s.cmds, s.rs = a, st, mem, cmds, rs
 	return s, nil
 }
 
