@@ -177,7 +177,7 @@ type Phase struct {
 	// (INFO commandstats: every client of that server counts; -1 when not
 	// on Redis).
 	RedisUsec int64
-	Soak          *SoakReport
+	Soak      *SoakReport
 }
 
 // merge returns p with the measurements of q added (p may be nil).
