@@ -263,6 +263,7 @@ for j = 1, ncv do
     mature = tonumber(ARGV[b + 4]), min = tonumber(ARGV[b + 5]), permille = tonumber(ARGV[b + 6]),
     cooloff = tonumber(ARGV[b + 7]), trickle = tonumber(ARGV[b + 8]), stale = {}}
   local hv = hash(c.key)
+  c.fields = hv
   c.blocked = tonumber(hv.B)
   if c.blocked and now < c.blocked then return {6, 0, c.blocked - now, 0, j - 1, 0} end
   local nxt = tonumber(hv.N) or 0
@@ -299,6 +300,7 @@ for j = 1, ncnt do
     bucket = tonumber(ARGV[b + 4]), max = tonumber(ARGV[b + 5]), add = tonumber(ARGV[b + 6]), stale = {}}
   local hc = hash(c.key)
   c.w = hc.w ~= nil
+  c.fields = hc
   local total, buckets = 0, {}
   if c.period > 0 then
     c.id, c.fin = period(c.period, now)
@@ -387,23 +389,32 @@ for _, c in ipairs(cnts) do
       redis.call('HINCRBY', c.key, 'n', c.add)
     end
     if c.w then redis.call('HDEL', c.key, 'w') end
-    redis.call('PEXPIRE', c.key, ms(c.fin - now))
+    -- The key lives to the end of its period, set when the period began.
+    if c.rolled then redis.call('PEXPIRE', c.key, ms(c.fin - now)) end
   else
-    redis.call('HINCRBY', c.key, 'b:' .. math.floor(now / c.bucket), c.add)
+    local k = math.floor(now / c.bucket)
+    redis.call('HINCRBY', c.key, 'b:' .. k, c.add)
     if c.w then c.stale[#c.stale + 1] = 'w' end
     if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
-    redis.call('PEXPIRE', c.key, ms(c.span + c.bucket))
+    -- The key lives while its newest bucket counts: set when that bucket
+    -- began (its first issue), not on every issue.
+    if not c.fields['b:' .. k] then redis.call('PEXPIRE', c.key, ms((k + 1) * c.bucket + c.span - now)) end
   end
 end
 for _, c in ipairs(cvs) do
-  redis.call('HINCRBY', c.key, 'i:' .. math.floor(now / c.bucket), 1)
-  local need = c.span + c.bucket
+  local k = math.floor(now / c.bucket)
+  redis.call('HINCRBY', c.key, 'i:' .. k, 1)
+  if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
   if c.blocked then
     redis.call('HSET', c.key, 'N', now + c.trickle)
+    local need = c.span + c.bucket
     if c.blocked - now + need > need then need = c.blocked - now + need end
+    redis.call('PEXPIRE', c.key, ms(need))
+  elseif not c.fields['i:' .. k] then
+    -- The key lives while its newest bucket counts: set when that bucket
+    -- began, not on every issue.
+    redis.call('PEXPIRE', c.key, ms((k + 1) * c.bucket + c.span - now))
   end
-  if #c.stale > 0 then redis.call('HDEL', c.key, unpack(c.stale)) end
-  redis.call('PEXPIRE', c.key, ms(need))
 end
 `
 )
