@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/verifyfn/verifyfn/shared/accounts"
 	"github.com/verifyfn/verifyfn/shared/app"
@@ -21,7 +22,13 @@ import (
 // port already in use is only warned about; "off" for none). It refuses the
 // built-in development account on a non-loopback address. It returns a
 // process exit code and writes problems to stderr.
+//
+// Its log and messages go to stderr through an app.LogBuffer (a line waits
+// at most 100 ms), flushed once it listens and when it returns.
 func RunServer(ctx context.Context, cfg config.Config, services map[string]bool, stderr io.Writer) int {
+	lb := app.NewLogBuffer(stderr, 100*time.Millisecond)
+	defer lb.Close()
+	stderr = lb
 	logger := app.NewLogger(stderr, cfg.LogLevel)
 	storeopen.SetLogger(logger)
 	if cfg.AccountsFile == "" && cfg.AccountsYAML == "" && !config.Loopback(cfg.Addr) {
@@ -82,6 +89,7 @@ func RunServer(ctx context.Context, cfg config.Config, services map[string]bool,
 				fmt.Fprintf(stderr, "  control:   http://%s/_verifyfn/ (docs/testing.md)\n", addr)
 			}
 		}
+		lb.Flush()
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "verifyfn: %v\n", err)
