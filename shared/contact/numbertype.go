@@ -2,9 +2,11 @@ package contact
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
 )
 
 // NumberType is libphonenumber's type of a number, by its lower-case name:
@@ -55,14 +57,28 @@ func (p Phone) Type() NumberType {
 	if p.IsZero() {
 		return UnknownType
 	}
-	pn, err := phonenumbers.Parse(p.key, phonenumbers.UNKNOWN_REGION)
-	if err != nil {
-		return UnknownType
-	}
-	if t, ok := byPhonenumbers[phonenumbers.GetNumberType(pn)]; ok {
+	if t, ok := byPhonenumbers[phonenumbers.GetNumberType(p.keyNumber())]; ok {
 		return t
 	}
 	return UnknownType
+}
+
+// keyNumber returns the phonenumbers form of p's Key without parsing it
+// again: its country calling code and national significant number (leading
+// zeros as phonenumbers keeps them, the "Italian leading zero"), which is
+// all GetNumberType reads.
+func (p Phone) keyNumber() *phonenumbers.PhoneNumber {
+	nsn := p.national
+	if p.keyNational != "" {
+		nsn = p.keyNational
+	}
+	n, _ := strconv.ParseUint(nsn, 10, 64)
+	pn := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(p.countryCode)), NationalNumber: proto.Uint64(n)}
+	if zeros := len(nsn) - len(strings.TrimLeft(nsn, "0")); zeros > 0 {
+		pn.ItalianLeadingZero = proto.Bool(true)
+		pn.NumberOfLeadingZeros = proto.Int32(int32(zeros))
+	}
+	return pn
 }
 
 // ParseNumberTypes reads a comma-separated list of number type names

@@ -41,6 +41,10 @@ type Phone struct {
 	countryCode int    // 86
 	national    string // "13800138000", national significant number
 	region      string // "CN"; "001" for non-geographic codes such as +800
+	// keyNational is the national significant number of key when key is
+	// not e164 (the other spelling's), "" when it is national: what Type
+	// needs, so that it does not parse key again.
+	keyNational string
 }
 
 // ParsePhone normalises a number given as a separate country calling code and
@@ -200,6 +204,7 @@ func newPhone(pn *phonenumbers.PhoneNumber) Phone {
 	p.key = p.e164
 	if alt := otherSpelling(pn, p.national, p.region); alt != nil {
 		p.key = phonenumbers.Format(alt, phonenumbers.E164)
+		p.keyNational = phonenumbers.GetNationalSignificantNumber(alt)
 	}
 	return p
 }
