@@ -22,7 +22,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%v: exit %d", args, code)
 		}
-		for _, want := range []string{"verifyfn [serve]", "verifyfn call", "verifyfn bench", "--addr", "--accounts"} {
+		for _, want := range []string{"verifyfn [serve]", "verifyfn call", "verifyfn bench", "--addr", "--accounts", "--cpuprofile"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: the help lacks %q:\n%s", args, want, out)
 			}
@@ -42,7 +42,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	code, out := runOut("bench", "--help")
-	for _, want := range []string{"-mix", "-rate", "-target", "-store", "-soak"} {
+	for _, want := range []string{"-mix", "-rate", "-target", "-store", "-soak", "-spawn", "-spawn-dir", "-server-cpuprofile"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench --help lacks %q (exit %d):\n%s", want, code, out)
 		}

@@ -32,7 +32,7 @@ const usage = `verifyfn serves the verification-code APIs of Tencent Cloud (smh,
 and Alibaba Cloud (cams) on one local port, for the official SDKs to call.
 
 usage:
-  verifyfn [serve] [--addr HOST:PORT] [--accounts FILE]
+  verifyfn [serve] [--addr HOST:PORT] [--accounts FILE] [--cpuprofile FILE]
       serve every function (default 127.0.0.1:9000, embedded store in ./verifyfn.db), with
       /metrics, /healthz and /readyz on 127.0.0.1:9190 (VERIFYFN_METRICS_ADDR, docs/operations.md);
       configuration comes from VERIFYFN_* variables (docs/configuration.md)
