@@ -90,6 +90,11 @@ func TestSpawn(t *testing.T) {
 	if err != nil || len(lines) == 0 {
 		t.Errorf("the full child's outbox: %d lines, %v", len(lines), err)
 	}
+	for _, l := range lines {
+		if strings.Contains(string(log), l.To) || strings.Contains(string(log), `"`+l.Code+`"`) {
+			t.Fatalf("the log shows the number %s or its code", l.To)
+		}
+	}
 	if filepath.Dir(res.Children[1].Log) != dir {
 		t.Errorf("bare log %s not in %s", res.Children[1].Log, dir)
 	}
