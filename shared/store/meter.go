@@ -5,8 +5,9 @@ import "time"
 // The fraud guard's part of the model: counters and conversion guards that
 // an IssueOp checks and adds to in the same atomic step as the code it
 // issues, and conversion credits that a CheckOp adds when it consumes a
-// code. Their keys carry the account's hash tag, like every key, so an issue
-// and its counters are one script on one Redis Cluster slot. Every counter
+// code. Their keys carry the account's hash tag, like the request rate's, so
+// on a Redis Cluster the account's half of an issue is one script on one
+// slot. Every counter
 // and conversion expires on its own (its span, or its calendar period, plus
 // a cool-off), so memory is bounded by the keys the callers build: countries
 // and number prefixes, never whole numbers.

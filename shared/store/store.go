@@ -172,10 +172,10 @@ type Op struct {
 	Max       int64
 }
 
-// Coll names an account's collection of durable records. Every key of one
-// account carries the hash tag {account}, so a networked store can run any
-// operation of that account (a code check and the records it writes) as one
-// script on one Redis Cluster slot.
+// Coll names an account's collection of durable records. Every account-wide
+// key carries the hash tag {account} (see TagPrefix), so a networked store
+// keeps them in one Redis Cluster slot; a destination's own state carries
+// its own tag (DestTag).
 func Coll(account, name string) string { return "{" + account + "}:" + name }
 
 // Record is a durable record as listed: Seq orders records by first insertion.

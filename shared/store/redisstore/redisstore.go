@@ -6,16 +6,20 @@
 // trip, atomic on the server. Windows, cooldowns, TTLs and rate buckets are
 // measured on the Redis server's clock (TIME), so clock skew between
 // instances does not matter; the Now fields and arguments of the store model
-// are ignored (the test kit's clock offset is added: see UseClock). A code and its attempt count live in one hash with the code's
-// lifetime, so losing a write can never refill the guess budget while
-// keeping the code. Every ephemeral key has a TTL; durable records (a hash
-// per collection, a sorted set for insertion order and a sequence counter)
-// have none.
+// are ignored (the test kit's clock offset is added: see UseClock). A
+// destination's cooldown, windows and codes are one hash, a code and its
+// attempt count one field of it, so losing a write can never refill the
+// guess budget while keeping the code. Every ephemeral key has a TTL;
+// durable records (a hash per collection, a sorted set for insertion order
+// and a sequence counter) have none.
 //
 // Keys are the store model's keys with a prefix: "vf:e:" for ephemeral keys,
 // "vf:r:", "vf:o:" and "vf:q:" for a collection's hash, order and sequence.
-// Every key of the model carries its account's hash tag {account}, so every
-// script touches one Redis Cluster slot.
+// A destination's hash carries its own hash tag (store.DestTag), every other
+// key its account's, so on a Redis Cluster one account's destinations spread
+// over the slots. There Issue and Check run the destination's and the
+// account's halves as two scripts in parallel, and take back the half that
+// went through when the other refuses or fails (see Store.Issue).
 //
 // Failures are closed: every error (unreachable server, timeouts, LOADING,
 // READONLY, CLUSTERDOWN, MOVED past the redirect limit, ...) wraps
@@ -896,7 +900,7 @@ func (s *Store) String() string {
 var prefixes = []string{PrefixEphemeral, PrefixRecords, PrefixOrder, PrefixSequence}
 
 // Reset forgets the state of account (every key of the store model with its
-// hash tag), or every key of the store model when account is empty: it scans
+// hash tag or one of its destinations' tags), or every key of the store model when account is empty: it scans
 // each primary (every master of a cluster) for the keys and unlinks them. It
 // is not atomic: an operation running alongside may leave a key behind.
 // Keys outside the store model (other prefixes than vf:e:, vf:r:, vf:o:,

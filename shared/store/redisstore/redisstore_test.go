@@ -202,8 +202,9 @@ func TestURLErrorsHidePassword(t *testing.T) {
 	}
 }
 
-// The suite also passes on a Redis Cluster: every script's keys share one
-// slot (the account's hash tag), so no script is refused with CROSSSLOT.
+// The suite also passes on a Redis Cluster, where a destination's keys
+// (storetest keys them with store.DestTag) and the account's lie in
+// different slots: Issue and Check run as two halves there.
 func TestConformanceCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-node Redis Cluster")
