@@ -280,6 +280,77 @@ func TestClusterNodeDownFailsClosed(t *testing.T) {
 	}
 }
 
+// On a cluster, a send whose other half's master is down fails closed and
+// leaves nothing behind on the live master: with the account's master down,
+// the destination keeps no code and no cooldown; with the destination's
+// master down, the account's counter counts nothing.
+func TestClusterHalfDownTakesBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three-node Redis Clusters")
+	}
+	ctx := context.Background()
+	for _, down := range []string{"account", "destination"} {
+		t.Run(down+" down", func(t *testing.T) {
+			cl := redistest.StartCluster(t, 3)
+			st := open(t, cl.URL())
+			c := st.Client().(*redis.ClusterClient)
+			master := func(key string) string {
+				n, err := c.MasterForKey(ctx, key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n.Options().Addr
+			}
+			const account = "half"
+			acctMaster := master(store.TagPrefix(account))
+			// Two destinations away from the account's master, on different
+			// masters: one to send to, one to show the counter.
+			var dests []string
+			for i := 0; len(dests) < 2; i++ {
+				d := "+8525" + strconv.Itoa(1000000+i)
+				m := master(store.DestTag(account, d))
+				if m != acctMaster && (len(dests) == 0 || m != master(store.DestTag(account, dests[0]))) {
+					dests = append(dests, d)
+				}
+			}
+			counter := store.Counter{Key: store.TagPrefix(account) + "fg:v", Span: time.Hour, Bucket: time.Minute, Max: 1, Add: 1}
+			op := func(d string, dg []byte) store.IssueOp {
+				return store.IssueOp{
+					LimitKey: store.DestTag(account, d) + "limit:" + d, CodeKey: store.TagPrefix(account) + "code:" + d,
+					Cooldown: time.Hour, Windows: []store.Window{{Period: time.Hour, Max: 5}},
+					Digest: dg, TTL: 10 * time.Minute, MaxAttempts: 5, Counters: []store.Counter{counter},
+				}
+			}
+			victim := acctMaster
+			if down == "destination" {
+				victim = master(store.DestTag(account, dests[0]))
+			}
+			for _, n := range cl.Nodes {
+				if n.Addr == victim {
+					n.Kill()
+				}
+			}
+			dg := []byte("0123456789abcdef0123456789abcdef")
+			if _, err := st.Issue(ctx, op(dests[0], dg)); !errors.Is(err, store.ErrUnavailable) {
+				t.Fatalf("Issue with the %s's master down: %v, want ErrUnavailable", down, err)
+			}
+			if down == "account" {
+				o := op(dests[0], dg)
+				live, cooling, err := st.Peek(ctx, o.CodeKey, o.LimitKey, dg)
+				if err != nil || live || cooling {
+					t.Fatalf("the destination after the refused half: live %v, cooling %v, %v; want neither", live, cooling, err)
+				}
+				return
+			}
+			// The counter (max 1) counted nothing: another destination's
+			// send, on a live master, goes through.
+			if r, err := st.Issue(ctx, op(dests[1], dg)); err != nil || r.Status != store.Issued {
+				t.Fatalf("Issue for a destination on a live master: %+v, %v; want Issued (the counter refunded)", r, err)
+			}
+		})
+	}
+}
+
 // Open makes no connection: the first operation does.
 func TestOpenIsLazy(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
