@@ -351,6 +351,66 @@ func TestClusterHalfDownTakesBack(t *testing.T) {
 	}
 }
 
+// On a cluster, a check with the right code whose account half fails (its
+// master is down) fails closed and puts the code back: it still verifies
+// once the account's master is back.
+func TestClusterCheckAccountDownKeepsCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	ctx := context.Background()
+	cl := redistest.StartCluster(t, 3)
+	st := open(t, cl.URL())
+	c := st.Client().(*redis.ClusterClient)
+	master := func(key string) string {
+		n, err := c.MasterForKey(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Options().Addr
+	}
+	const account = "halfcheck"
+	acctMaster := master(store.TagPrefix(account))
+	d := ""
+	for i := 0; d == ""; i++ {
+		if x := "+8525" + strconv.Itoa(2000000+i); master(store.DestTag(account, x)) != acctMaster {
+			d = x
+		}
+	}
+	rate := &store.Rate{Key: store.TagPrefix(account) + "rate:check", Limit: 100, Per: time.Second}
+	dg := []byte("0123456789abcdef0123456789abcdef")
+	limitKey, codeKey := store.DestTag(account, d)+"limit:"+d, store.TagPrefix(account)+"code:"+d
+	if r, err := st.Issue(ctx, store.IssueOp{LimitKey: limitKey, CodeKey: codeKey, Digest: dg, TTL: 10 * time.Minute, MaxAttempts: 5}); err != nil || r.Status != store.Issued {
+		t.Fatalf("Issue = %+v, %v", r, err)
+	}
+	var node *redistest.Server
+	for _, n := range cl.Nodes {
+		if n.Addr == acctMaster {
+			node = n
+		}
+	}
+	node.Kill()
+	check := store.CheckOp{Rate: rate, CodeKey: codeKey, LimitKey: limitKey, Digest: dg, MaxAttempts: 5}
+	if _, err := st.Check(ctx, check); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Check with the account's master down: %v, want ErrUnavailable", err)
+	}
+	if live, _, err := st.Peek(ctx, codeKey, limitKey, dg); err != nil || !live {
+		t.Fatalf("the code after the failed check: live %v, %v; want it put back", live, err)
+	}
+	node.Restart()
+	var r store.CheckResult
+	var err error
+	for range 100 { // until the client reconnects to the restarted master
+		if r, err = st.Check(ctx, check); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || r.Status != store.Passed {
+		t.Fatalf("Check after the restart = %+v, %v; want Passed", r, err)
+	}
+}
+
 // Open makes no connection: the first operation does.
 func TestOpenIsLazy(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
