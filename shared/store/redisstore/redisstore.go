@@ -73,6 +73,7 @@ type Store struct {
 	cluster bool                 // c is a *redis.ClusterClient
 	offset  func() time.Duration // nil: none
 	log     *slog.Logger         // nil: none
+	batch   *batcher             // nil: one command per call
 }
 
 // UseClock makes every operation that measures time (Issue, Check, Allow)
@@ -118,7 +119,11 @@ func Open(rawURL string) (*Store, error) {
 // retries and short timeouts.
 func New(c redis.UniversalClient) *Store {
 	_, cluster := c.(*redis.ClusterClient)
-	return &Store{c: c, cluster: cluster}
+	st := &Store{c: c, cluster: cluster}
+	if !cluster {
+		st.batch = newBatcher(c, batchWorkers)
+	}
+	return st
 }
 
 // Client returns the underlying client (tests use it to inspect keys and add
@@ -126,7 +131,12 @@ func New(c redis.UniversalClient) *Store {
 func (s *Store) Client() redis.UniversalClient { return s.c }
 
 // Close closes the client.
-func (s *Store) Close() error { return s.c.Close() }
+func (s *Store) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
+	return s.c.Close()
+}
 
 // Validate checks a Redis URL as Open would, without building a client.
 func Validate(rawURL string) error {
@@ -382,11 +392,18 @@ func unavailable(err error) error {
 	return fmt.Errorf("%w: redis: %w", store.ErrUnavailable, err)
 }
 
-// run executes sc with EVALSHA, sending the source with EVAL when the server
-// has not cached it (NOSCRIPT: the script did not run, so this is no retry of
-// a script that might have applied).
+// run executes sc with EVALSHA (on a standalone server in a pipeline shared
+// with concurrent operations: see batcher), sending the source with EVAL
+// when the server has not cached it (NOSCRIPT: the script did not run, so
+// this is no retry of a script that might have applied).
 func (s *Store) run(ctx context.Context, sc *script, keys []string, args ...any) (any, error) {
-	v, err := s.c.EvalSha(ctx, sc.sha, keys, args...).Result()
+	var v any
+	var err error
+	if s.batch != nil {
+		v, err = s.batch.evalSha(ctx, sc.sha, keys, args)
+	} else {
+		v, err = s.c.EvalSha(ctx, sc.sha, keys, args...).Result()
+	}
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
 		v, err = s.c.Eval(ctx, sc.src, keys, args...).Result()
 	}
