@@ -3,7 +3,8 @@
 // any number of verifyfn instances share codes, limits, nonces and records.
 //
 // Each state-changing operation is one Lua script run with EVALSHA: one round
-// trip, atomic on the server. Windows, cooldowns, TTLs and rate buckets are
+// trip, atomic on the server (on a standalone server concurrent operations'
+// scripts share pipelines: see batcher). Windows, cooldowns, TTLs and rate buckets are
 // measured on the Redis server's clock (TIME), so clock skew between
 // instances does not matter; the Now fields and arguments of the store model
 // are ignored (the test kit's clock offset is added: see UseClock). A
