@@ -42,10 +42,9 @@ func (g *gate) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Process
 	}
 }
 
-// Operations that arrive while a pipeline is in flight share the next one:
-// one worker, its first pipeline held, ten calls waiting, then exactly two
-// pipelines of 1 and 10 calls, each call with its own right answer.
-func TestBatchSharesPipelines(t *testing.T) {
+// gatedStore is a store on a test-owned Redis whose batcher has one worker
+// and whose client holds its first pipeline at g.
+func gatedStore(t *testing.T) (*Store, *gate) {
 	srv := redistest.Start(t)
 	c, err := NewClient(srv.URL())
 	if err != nil {
@@ -54,7 +53,15 @@ func TestBatchSharesPipelines(t *testing.T) {
 	g := &gate{held: make(chan struct{}), release: make(chan struct{})}
 	c.AddHook(g)
 	st := &Store{c: c, batch: newBatcher(c, 1)}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
+	return st, g
+}
+
+// Operations that arrive while a pipeline is in flight share the next one:
+// one worker, its first pipeline held, ten calls waiting, then exactly two
+// pipelines of 1 and 10 calls, each call with its own right answer.
+func TestBatchSharesPipelines(t *testing.T) {
+	st, g := gatedStore(t)
 	ctx := context.Background()
 	if _, err := st.c.ScriptLoad(ctx, allowScript.src).Result(); err != nil {
 		t.Fatal(err)
@@ -113,15 +120,7 @@ func (e errMsg) Error() string { return string(e) }
 // A caller whose context ends while its call waits gets the context's
 // error at once, and the batcher serves the next call.
 func TestBatchCallerGivesUp(t *testing.T) {
-	srv := redistest.Start(t)
-	c, err := NewClient(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gate{held: make(chan struct{}), release: make(chan struct{})}
-	c.AddHook(g)
-	st := &Store{c: c, batch: newBatcher(c, 1)}
-	defer st.Close()
+	st, g := gatedStore(t)
 	go st.Allow(context.Background(), store.Rate{Key: "{b}:held", Limit: 1, Per: time.Hour}, time.Time{})
 	<-g.held
 	ctx, cancel := context.WithCancel(context.Background())

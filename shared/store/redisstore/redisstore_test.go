@@ -280,6 +280,20 @@ func TestClusterNodeDownFailsClosed(t *testing.T) {
 	}
 }
 
+// masterOf returns a function naming the address of the master that serves
+// a key of st's cluster.
+func masterOf(t *testing.T, st *redisstore.Store) func(key string) string {
+	c := st.Client().(*redis.ClusterClient)
+	return func(key string) string {
+		t.Helper()
+		n, err := c.MasterForKey(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Options().Addr
+	}
+}
+
 // On a cluster, a send whose other half's master is down fails closed and
 // leaves nothing behind on the live master: with the account's master down,
 // the destination keeps no code and no cooldown; with the destination's
@@ -293,14 +307,7 @@ func TestClusterHalfDownTakesBack(t *testing.T) {
 		t.Run(down+" down", func(t *testing.T) {
 			cl := redistest.StartCluster(t, 3)
 			st := open(t, cl.URL())
-			c := st.Client().(*redis.ClusterClient)
-			master := func(key string) string {
-				n, err := c.MasterForKey(ctx, key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return n.Options().Addr
-			}
+			master := masterOf(t, st)
 			const account = "half"
 			acctMaster := master(store.TagPrefix(account))
 			// Two destinations away from the account's master, on different
@@ -361,14 +368,7 @@ func TestClusterCheckAccountDownKeepsCode(t *testing.T) {
 	ctx := context.Background()
 	cl := redistest.StartCluster(t, 3)
 	st := open(t, cl.URL())
-	c := st.Client().(*redis.ClusterClient)
-	master := func(key string) string {
-		n, err := c.MasterForKey(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n.Options().Addr
-	}
+	master := masterOf(t, st)
 	const account = "halfcheck"
 	acctMaster := master(store.TagPrefix(account))
 	d := ""
