@@ -30,6 +30,7 @@ const (
 )
 
 type call struct {
+	ctx  context.Context
 	sha  string
 	keys []string
 	args []any
@@ -53,15 +54,19 @@ func (b *batcher) close() {
 	b.wg.Wait()
 }
 
-// evalSha runs EVALSHA in a pipeline. When ctx ends first it returns ctx's
-// error; a call already sent may still run on the server.
+// evalSha runs EVALSHA in a pipeline. A call whose ctx has ended is not
+// sent; when ctx ends after the call was sent, it returns ctx's error and
+// the script may still run on the server.
 func (b *batcher) evalSha(ctx context.Context, sha string, keys []string, args []any) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	select {
 	case <-b.stop:
 		return nil, redis.ErrClosed
 	default:
 	}
-	c := &call{sha: sha, keys: keys, args: args, done: make(chan struct{})}
+	c := &call{ctx: ctx, sha: sha, keys: keys, args: args, done: make(chan struct{})}
 	select {
 	case b.reqs <- c:
 	case <-ctx.Done():
@@ -101,18 +106,30 @@ func (b *batcher) work() {
 				break more
 			}
 		}
-		// The client's read and write timeouts bound the pipeline; a
-		// caller whose context ends first stops waiting for it.
-		cmds = cmds[:0]
-		_, _ = b.c.Pipelined(context.Background(), func(p redis.Pipeliner) error {
-			for _, c := range batch {
-				cmds = append(cmds, p.EvalSha(context.Background(), c.sha, c.keys, c.args...))
+		// Calls whose caller gave up while they waited are not sent.
+		live := batch[:0]
+		for _, c := range batch {
+			if err := c.ctx.Err(); err != nil {
+				c.err = err
+				close(c.done)
+				continue
 			}
-			return nil
-		})
-		for i, c := range batch {
-			c.v, c.err = cmds[i].Result()
-			close(c.done)
+			live = append(live, c)
+		}
+		if len(live) > 0 {
+			// The client's read and write timeouts bound the pipeline; a
+			// caller whose context ends first stops waiting for it.
+			cmds = cmds[:0]
+			_, _ = b.c.Pipelined(context.Background(), func(p redis.Pipeliner) error {
+				for _, c := range live {
+					cmds = append(cmds, p.EvalSha(context.Background(), c.sha, c.keys, c.args...))
+				}
+				return nil
+			})
+			for i, c := range live {
+				c.v, c.err = cmds[i].Result()
+				close(c.done)
+			}
 		}
 		clear(batch)
 	}
