@@ -17,9 +17,9 @@ var tricky = []string{
 	"ünïcödé 验证码 😀", "\u2028\u2029", "bad \xff\xfe utf-8 \xe2\x82", "\xed\xa0\x80 surrogate",
 }
 
-// TestAppendLineIsJSONMarshal checks that Send's encoder writes the bytes
+// TestEncodeIsJSONMarshal checks that Send's encoder writes the bytes
 // json.Marshal writes, so every reader of the outbox sees the same lines.
-func TestAppendLineIsJSONMarshal(t *testing.T) {
+func TestEncodeIsJSONMarshal(t *testing.T) {
 	at := time.Date(2026, 12, 3, 12, 45, 20, 819199878, time.UTC)
 	for _, s := range tricky {
 		for _, l := range []Line{
@@ -39,12 +39,16 @@ func checkLine(t *testing.T, l Line) {
 		t.Fatal(err)
 	}
 	want = append(want, '\n')
-	if got := appendLine(nil, l); string(got) != string(want) {
-		t.Errorf("appendLine:\n got %q\nwant %q", got, want)
+	got, err := (&Outbox{}).encode(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("encode:\n got %q\nwant %q", got, want)
 	}
 }
 
-func FuzzAppendLine(f *testing.F) {
+func FuzzEncode(f *testing.F) {
 	for _, s := range tricky {
 		f.Add(s, s, int64(1764765920819199878))
 	}
