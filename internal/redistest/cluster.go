@@ -79,7 +79,7 @@ func startCluster(tb testing.TB, masters, replicasEach, nodeTimeoutMS int) *Clus
 	}
 	ctx := context.Background()
 	for _, s := range c.Nodes {
-		id, err := c.client(s).ClusterMyID(ctx).Result()
+		id, err := c.Client(s).ClusterMyID(ctx).Result()
 		if err != nil {
 			tb.Fatalf("redistest: CLUSTER MYID: %v", err)
 		}
@@ -87,11 +87,11 @@ func startCluster(tb testing.TB, masters, replicasEach, nodeTimeoutMS int) *Clus
 	}
 	for i, s := range c.Nodes[:masters] {
 		lo, hi := i*16384/masters, (i+1)*16384/masters-1
-		if err := c.client(s).ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
+		if err := c.Client(s).ClusterAddSlotsRange(ctx, lo, hi).Err(); err != nil {
 			tb.Fatalf("redistest: CLUSTER ADDSLOTSRANGE: %v", err)
 		}
 	}
-	first := c.client(c.Nodes[0])
+	first := c.Client(c.Nodes[0])
 	for _, s := range c.Nodes[1:] {
 		if err := first.ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(s.Port)).Err(); err != nil {
 			tb.Fatalf("redistest: CLUSTER MEET: %v", err)
@@ -106,7 +106,7 @@ func startCluster(tb testing.TB, masters, replicasEach, nodeTimeoutMS int) *Clus
 	})
 	for r, s := range c.Nodes[masters:] {
 		master := c.Nodes[r%masters]
-		if err := c.client(s).ClusterReplicate(ctx, c.ids[master]).Err(); err != nil {
+		if err := c.Client(s).ClusterReplicate(ctx, c.ids[master]).Err(); err != nil {
 			tb.Fatalf("redistest: CLUSTER REPLICATE: %v", err)
 		}
 	}
@@ -147,12 +147,10 @@ func (c *Cluster) URL() string {
 	return "redis+cluster://" + strings.Join(addrs, ",")
 }
 
-// ID returns the cluster node id (CLUSTER MYID) of s.
-func (c *Cluster) ID(s *Server) string { return c.ids[s] }
-
-// client returns a plain client of one node (one per node), closed when the
-// test ends.
-func (c *Cluster) client(s *Server) *redis.Client {
+// Client returns a plain (non-cluster) client of node s (one per node),
+// closed when the test ends, for inspecting one node (INFO, ROLE, DBSIZE,
+// ...).
+func (c *Cluster) Client(s *Server) *redis.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.clients[s]; ok {
@@ -165,10 +163,6 @@ func (c *Cluster) client(s *Server) *redis.Client {
 	c.clients[s] = cl
 	return cl
 }
-
-// Client returns a plain (non-cluster) client of node s, closed when the
-// test ends, for inspecting one node (INFO, ROLE, DBSIZE, ...).
-func (c *Cluster) Client(s *Server) *redis.Client { return c.client(s) }
 
 // alive reports whether the test has not killed s.
 func (s *Server) alive() bool {
@@ -197,7 +191,7 @@ func errText(err error) string {
 // waitNode polls cond on s until it holds, failing the test at deadline.
 func (c *Cluster) waitNode(deadline time.Time, s *Server, what string, cond func(*redis.Client) (bool, string)) {
 	c.tb.Helper()
-	cl := c.client(s)
+	cl := c.Client(s)
 	for {
 		ok, detail := cond(cl)
 		if ok {
@@ -261,7 +255,7 @@ func (c *Cluster) slots(ctx context.Context) []redis.ClusterSlot {
 	c.tb.Helper()
 	var lastErr error
 	for _, s := range c.live() {
-		sl, err := c.client(s).ClusterSlots(ctx).Result()
+		sl, err := c.Client(s).ClusterSlots(ctx).Result()
 		if err == nil {
 			return sl
 		}
@@ -296,7 +290,7 @@ func (c *Cluster) Slot(key string) int {
 	c.tb.Helper()
 	var lastErr error
 	for _, s := range c.live() {
-		n, err := c.client(s).ClusterKeySlot(context.Background(), key).Result()
+		n, err := c.Client(s).ClusterKeySlot(context.Background(), key).Result()
 		if err == nil {
 			return int(n)
 		}
@@ -328,7 +322,7 @@ func (c *Cluster) ReplicasOf(master *Server) []*Server {
 	id := c.ids[master]
 	var lastErr error
 	for _, s := range c.live() {
-		nodes, err := c.nodes(context.Background(), c.client(s))
+		nodes, err := c.nodes(context.Background(), c.Client(s))
 		if err != nil {
 			lastErr = err
 			continue
@@ -384,7 +378,7 @@ func (c *Cluster) SyncReplicas(master *Server, pause time.Duration) {
 	if len(replicas) == 0 {
 		c.tb.Fatalf("redistest: master %s has no replica", master.Addr)
 	}
-	mc := c.client(master)
+	mc := c.Client(master)
 	if err := mc.Do(ctx, "CLIENT", "PAUSE", pause.Milliseconds(), "WRITE").Err(); err != nil {
 		c.tb.Fatalf("redistest: CLIENT PAUSE: %v", err)
 	}
@@ -460,7 +454,7 @@ func (c *Cluster) AwaitPromotion(old *Server) FailOverResult {
 	deadline := time.Now().Add(failOverWait)
 	for res.New == nil {
 		for _, r := range replicas {
-			if role, err := c.client(r).Do(ctx, "ROLE").Slice(); err == nil && len(role) > 0 && role[0] == "master" {
+			if role, err := c.Client(r).Do(ctx, "ROLE").Slice(); err == nil && len(role) > 0 && role[0] == "master" {
 				res.New, res.Promoted = r, time.Now()
 				break
 			}
@@ -504,54 +498,11 @@ func (c *Cluster) KeysPerMaster() []int64 {
 	c.tb.Helper()
 	var out []int64
 	for _, m := range c.Masters() {
-		n, err := c.client(m).DBSize(context.Background()).Result()
+		n, err := c.Client(m).DBSize(context.Background()).Result()
 		if err != nil {
 			c.tb.Fatalf("redistest: DBSIZE on %s: %v", m.Addr, err)
 		}
 		out = append(out, n)
-	}
-	return out
-}
-
-// Spread returns how many of keys each current master serves, by the
-// keys' slots (CLUSTER KEYSLOT, pipelined), in the order of Masters(). The
-// keys need not exist.
-func (c *Cluster) Spread(keys []string) []int64 {
-	c.tb.Helper()
-	ctx := context.Background()
-	masters := c.Masters()
-	owner := make([]int, 16384)
-	for i := range owner {
-		owner[i] = -1
-	}
-	for _, r := range c.slots(ctx) {
-		for i, m := range masters {
-			if len(r.Nodes) > 0 && r.Nodes[0].Addr == m.Addr {
-				for s := r.Start; s <= r.End; s++ {
-					owner[s] = i
-				}
-			}
-		}
-	}
-	cl := c.client(c.live()[0])
-	out := make([]int64, len(masters))
-	for batch := range slices.Chunk(keys, 1000) {
-		cmds, err := cl.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range batch {
-				p.ClusterKeySlot(ctx, k)
-			}
-			return nil
-		})
-		if err != nil {
-			c.tb.Fatalf("redistest: CLUSTER KEYSLOT: %v", err)
-		}
-		for _, cmd := range cmds {
-			slot := cmd.(*redis.IntCmd).Val()
-			if owner[slot] < 0 {
-				c.tb.Fatalf("redistest: no master serves slot %d", slot)
-			}
-			out[owner[slot]]++
-		}
 	}
 	return out
 }
