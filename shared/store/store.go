@@ -10,9 +10,10 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"hash/fnv"
+	"io"
 	"time"
 )
 
@@ -211,8 +212,8 @@ type Store interface {
 	// Reset forgets every state the other operations wrote (codes and their
 	// attempts, cooldowns, windows, rate buckets, nonces, durable records)
 	// whose keys start with one of Prefixes(account) (see Coll and DestTag),
-	// or all of it when account is empty. It is the test kit's reset (package control); the
-	// APIs never call it.
+	// or all of it when account is empty. It is the test kit's reset
+	// (package control); the APIs never call it.
 	Reset(ctx context.Context, account string) error
 }
 
@@ -228,8 +229,9 @@ func TagPrefix(account string) string { return "{" + account + "}:" }
 // account-wide state stays in the slot of {account}.
 func DestTag(account, destination string) string {
 	h := fnv.New32a()
-	h.Write([]byte(destination))
-	return fmt.Sprintf("{%s~%08x}:", account, h.Sum32())
+	io.WriteString(h, destination)
+	var sum [4]byte
+	return "{" + account + "~" + hex.EncodeToString(h.Sum(sum[:0])) + "}:"
 }
 
 // Prefixes returns the prefixes of every key of account: TagPrefix and the

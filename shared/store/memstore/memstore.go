@@ -498,13 +498,12 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 	}
 	defer s.mu.Unlock()
 	var prefixes []string // nil: everything
+	recPrefix := ""
 	if account != "" {
-		prefixes = store.Prefixes(account)
 		// Records live in account-wide collections only.
-		if err := s.records.Reset(store.TagPrefix(account)); err != nil {
-			return unavailable(err)
-		}
-	} else if err := s.records.Reset(""); err != nil {
+		prefixes, recPrefix = store.Prefixes(account), store.TagPrefix(account)
+	}
+	if err := s.records.Reset(recPrefix); err != nil {
 		return unavailable(err)
 	}
 	deletePrefix(s.codes, prefixes)

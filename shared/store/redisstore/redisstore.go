@@ -561,7 +561,7 @@ func (s *Store) issueSplit(ctx context.Context, op store.IssueOp, dest string, a
 		}
 	}
 	refundAcct := func() {
-		a, ok := dvNow(av)
+		a, ok := acctNow(av)
 		if !ok {
 			return
 		}
@@ -599,8 +599,8 @@ func (s *Store) issueSplit(ctx context.Context, op store.IssueOp, dest string, a
 	return dres, nil
 }
 
-// dvNow reads the time issueAccountScript returned with its success.
-func dvNow(v any) (int64, bool) {
+// acctNow reads the time issueAccountScript returned with its success.
+func acctNow(v any) (int64, bool) {
 	a, ok := v.([]any)
 	if !ok || len(a) < 7 {
 		return 0, false
@@ -615,11 +615,7 @@ func (s *Store) undoIssue(ctx context.Context, op store.IssueOp, v any) error {
 	if !ok || len(a) < 8+len(op.Windows) {
 		return fmt.Errorf("unexpected script reply %v", v)
 	}
-	now, ok := a[4].(int64)
-	if !ok {
-		return fmt.Errorf("unexpected script reply %v", v)
-	}
-	args := []any{op.CodeKey, a[6], a[5], now + us(op.Cooldown), a[7], len(op.Windows)}
+	args := []any{op.CodeKey, a[6], a[5], a[4], a[7], len(op.Windows)}
 	for i, w := range op.Windows {
 		args = append(args, us(w.Period), a[8+i])
 	}
@@ -918,7 +914,8 @@ func (s *Store) String() string {
 var prefixes = []string{PrefixEphemeral, PrefixRecords, PrefixOrder, PrefixSequence}
 
 // Reset forgets the state of account (every key of the store model with its
-// hash tag or one of its destinations' tags), or every key of the store model when account is empty: it scans
+// hash tag, and every ephemeral key with one of its destinations' tags), or
+// every key of the store model when account is empty: it scans
 // each primary (every master of a cluster) for the keys and unlinks them. It
 // is not atomic: an operation running alongside may leave a key behind.
 // Keys outside the store model (other prefixes than vf:e:, vf:r:, vf:o:,
@@ -930,7 +927,11 @@ func (s *Store) Reset(ctx context.Context, account string) error {
 			patterns = append(patterns, p+"*")
 			continue
 		}
-		for _, ap := range store.Prefixes(account) {
+		tags := []string{store.TagPrefix(account)}
+		if p == PrefixEphemeral { // records never carry a destination's tag
+			tags = store.Prefixes(account)
+		}
+		for _, ap := range tags {
 			patterns = append(patterns, p+globEscape(ap)+"*")
 		}
 	}

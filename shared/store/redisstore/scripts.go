@@ -192,7 +192,8 @@ end
 // attempts are one field and die together. The hash lives as long as its
 // cooldown, its longest running window or its longest living code; expired
 // codes of other keys are dropped when a code is issued. A fresh send
-// without the fraud guard runs seven commands on four keys.
+// without the fraud guard runs seven commands (TIME among them) on three
+// keys.
 var issueScript = newScriptBase(1, issueArgsLua+issueAccountFirst+issueDestCheck+issueMeterCheck+issueDestCommit+issueMeterCommit+`
 return {0, 0, 0, carried}
 `)
@@ -431,11 +432,12 @@ return {0, 0, 0, 0, 0, 0, now}
 // issueDestScript is the destination's half of issueScript on a Redis
 // Cluster: the cooldown, the windows and the code, on the destination's
 // slot. KEYS: 1 the destination's hash; ARGV: issueScript's. It returns
-// issueScript's refusals, or {0, 0, 0, attempts carried, now, the code's old
-// value (empty for none), its new value, the old cooldown (empty for none), then
-// the start of each window} when it issued: what undoScript needs.
+// issueScript's refusals, or {0, 0, 0, attempts carried, the cooldown end
+// it wrote, the code's old value (empty for none), its new value, the old
+// cooldown (empty for none), then the start of each window} when it issued:
+// what undoScript needs.
 var issueDestScript = newScript(issueArgsLua + issueDestCheck + issueDestCommit + `
-local out = {0, 0, 0, carried, now, oldv or '', newv, h.c or ''}
+local out = {0, 0, 0, carried, set[2], oldv or '', newv, h.c or ''}
 for i = 1, nwin do out[#out + 1] = starts[i] end
 return out
 `)
@@ -474,13 +476,8 @@ return 0
 // ran. The request rate stays consumed, as it does when issueScript's
 // cooldown refuses. KEYS and ARGV: issueAccountScript's, with ARGV[#ARGV - 1]
 // the time (µs) it returned.
-var refundScript = newScript(`
-local now = tonumber(ARGV[#ARGV - 1])
-local nwin = tonumber(ARGV[11])
-local mi = 12 + 2 * nwin
-local ncnt = tonumber(ARGV[mi]) or 0
-local ci = mi + 1 + ncnt * 6
-local ncv = tonumber(ARGV[ci]) or 0
+var refundScript = newScript(issueArgsLua + `
+now = tonumber(ARGV[#ARGV - 1])
 for j = 1, ncnt do
   local b = mi + (j - 1) * 6
   local key, per, bucket, add = KEYS[tonumber(ARGV[b + 1])], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 6])
@@ -636,7 +633,9 @@ return {0, 0, 0}
 `)
 
 // checkUndoScript puts back a code that checkDestScript changed, when the
-// account's half refused, unless something changed it since. KEYS: 1 the
+// account's half refused, unless something changed it since. The hash and
+// its lifetime are still there: every issue writes the cooldown field c,
+// which a consume leaves. KEYS: 1 the
 // destination's hash. ARGV: 1 the code key, 2 the value the check wrote
 // (empty when it consumed the code), 3 the old value.
 var checkUndoScript = newScript(`
