@@ -97,7 +97,7 @@ func WriteReport(w io.Writer, cfg Config, res *Result) {
 			if cfg.Spawn && last.ServerCPU > 0 && p.ServerCPU > 0 {
 				fmt.Fprintf(w, "  server CPU per request full / ceiling: %d / %d µs (ceiling/full %.2f)\n",
 					last.ServerCPUPerRequest().Microseconds(), p.ServerCPUPerRequest().Microseconds(),
-					float64(p.ServerCPU)/float64(p.Requests)/(float64(last.ServerCPU)/float64(last.Requests)))
+					float64(p.ServerCPUPerRequest())/float64(last.ServerCPUPerRequest()))
 			} else if last.CPU > 0 && p.CPU > 0 && cfg.Target == "" {
 				fmt.Fprintf(w, "  ceiling/full CPU per request: %.2f (the full stack's share of the ceiling's capacity when CPU-bound)\n",
 					float64(p.CPUPerRequest())/float64(last.CPUPerRequest()))

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +16,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/procfs"
+
 	"github.com/verifyfn/verifyfn/shared/app"
+	"github.com/verifyfn/verifyfn/shared/config"
 )
 
 // BareCommand is the hidden subcommand of the verifyfn binary that serves
@@ -182,7 +184,7 @@ func startSpawned(ctx context.Context, cfg *Config, dir string) (*server, *Child
 		"VERIFYFN_CONTROL=false",
 	)
 	if cfg.ShortLifetimes {
-		env = append(env, "VERIFYFN_CODE_TTL=30s", "VERIFYFN_RESEND_COOLDOWN=5s", "VERIFYFN_SEND_WINDOWS=3/15s,5/30s")
+		env = append(env, soakEnv()...)
 	}
 	args := []string{"serve"}
 	if cfg.ServerCPUProfile != "" {
@@ -194,6 +196,18 @@ func startSpawned(ctx context.Context, cfg *Config, dir string) (*server, *Child
 	}
 	c.PID = s.pid
 	return s, c, nil
+}
+
+// soakEnv is SoakPolicy as VERIFYFN_* variables, for a spawned server.
+func soakEnv() []string {
+	var c config.Config
+	SoakPolicy(&c)
+	windows := make([]string, len(c.Windows))
+	for i, w := range c.Windows {
+		windows[i] = strconv.Itoa(w.Max) + "/" + w.Period.String()
+	}
+	return []string{"VERIFYFN_CODE_TTL=" + c.CodeTTL.String(), "VERIFYFN_RESEND_COOLDOWN=" + c.Cooldown.String(),
+		"VERIFYFN_SEND_WINDOWS=" + strings.Join(windows, ",")}
 }
 
 // startBare starts BareCommand as a child of this executable.
@@ -219,40 +233,16 @@ func spawnExe() (string, error) {
 	return exe, nil
 }
 
-// clockTicks is the unit of utime and stime in /proc/<pid>/stat (USER_HZ,
-// 100 on every Linux architecture Go supports).
-const clockTicks = 100
-
-// childCPU is the CPU time (user and system, from /proc/<pid>/stat) process
-// pid has used, or 0 when it cannot be read.
+// childCPU is the CPU time (user and system, /proc/<pid>/stat through
+// procfs) process pid has used, or 0 when it cannot be read.
 func childCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return 0
 	}
-	d, err := parseStatCPU(b)
+	st, err := p.Stat()
 	if err != nil {
 		return 0
 	}
-	return d
-}
-
-// parseStatCPU reads utime and stime (fields 14 and 15) of a
-// /proc/<pid>/stat line.
-func parseStatCPU(b []byte) (time.Duration, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("no command name")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short stat line")
-	}
-	// f[0] is field 3 (state), so fields 14 and 15 are f[11] and f[12].
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	s, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("bad utime or stime")
-	}
-	return time.Duration(u+s) * time.Second / clockTicks, nil
+	return time.Duration(st.CPUTime() * float64(time.Second))
 }
