@@ -1,6 +1,8 @@
 package loadgen_test
 
 import (
+	"time"
+
 	"context"
 	"os"
 	"os/signal"
@@ -50,8 +52,10 @@ func TestSpawn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The request count ends each round; the duration only bounds a round
+	// on a machine too busy to send 300 requests in the default 10 s.
 	cfg := loadgen.Config{Spawn: true, SpawnDir: dir, Ceiling: true, Conns: 4, Requests: 300, Rounds: 2,
-		Warmup: -1, Mix: m, Seed: 7}
+		Duration: 10 * time.Minute, Warmup: -1, Mix: m, Seed: 7}
 	res, err := loadgen.Load(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -400,11 +400,12 @@ func TestClusterCheckAccountDownKeepsCode(t *testing.T) {
 	node.Restart()
 	var r store.CheckResult
 	var err error
-	for range 100 { // until the client reconnects to the restarted master
+	// Until the restarted master serves again (the cluster may have marked
+	// it failed meanwhile, on a slow machine): a deadline, not a count.
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if r, err = st.Check(ctx, check); err == nil {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil || r.Status != store.Passed {
 		t.Fatalf("Check after the restart = %+v, %v; want Passed", r, err)
